@@ -1,0 +1,49 @@
+# paperfeed: `make serve` runs the site, `make test` runs every test. Both set up what they need first.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+# Tests keep their databases and artifacts here, never in your own data directory.
+TEST_DATA := $(CURDIR)/.test-data
+
+.PHONY: serve test lint bench clean help
+
+help:
+	@echo "make serve   set up and serve paperfeed on http://127.0.0.1:8000 (HOST=… PORT=… to change)"
+	@echo "make test    set up and run every test, browser tests included"
+	@echo "make lint    ruff and the import-layer contracts"
+	@echo "make bench   benchmarks on the full shared corpus (see docs/benchmarks.md)"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+$(CHROMIUM):
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-dejavu-core
+
+serve: $(VENV)/.installed
+	$(BIN)/paperfeed serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench scripts
+	$(BIN)/lint-imports
+
+test: $(VENV)/.installed-test $(CHROMIUM) lint
+	mkdir -p $(TEST_DATA)
+	PAPERFEED_DATA_DIR=$(TEST_DATA) $(BIN)/pytest
+
+bench: $(VENV)/.installed-test
+	PAPERFEED_DATA_DIR=$(TEST_DATA)/bench $(BIN)/python bench/load_and_search.py
+
+clean:
+	rm -rf $(VENV) $(TEST_DATA) src/*.egg-info

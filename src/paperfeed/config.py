@@ -1,0 +1,124 @@
+"""Every PAPERFEED_* environment setting, its default and meaning, read in one place."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: str
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "PAPERFEED_DATA_DIR",
+        "$XDG_DATA_HOME/paperfeed, else ~/.local/share/paperfeed",
+        "Where the SQLite database, the secret key and derived indexes live.",
+    ),
+    Setting("PAPERFEED_DEBUG", "0", "1 shows Django's debug pages. Never on a public site."),
+    Setting(
+        "PAPERFEED_SECRET_KEY",
+        "generated once into DATA_DIR/secret_key",
+        "Django's signing key. Set it explicitly when several machines serve one site.",
+    ),
+    Setting(
+        "PAPERFEED_ALLOWED_HOSTS",
+        "127.0.0.1,localhost,[::1]",
+        "Comma-separated host names the site answers to (your public domain on a server).",
+    ),
+    Setting(
+        "PAPERFEED_CSRF_TRUSTED_ORIGINS",
+        "(none)",
+        "Comma-separated origins such as https://papers.example.org, needed behind an HTTPS proxy.",
+    ),
+    Setting("PAPERFEED_WORKERS", "2", "Web worker processes started by `paperfeed serve`."),
+    Setting(
+        "PAPERFEED_LOAD_DEMO",
+        "1",
+        "1 loads the bundled demo corpus when `paperfeed serve` finds an empty database; 0 never does.",
+    ),
+    Setting(
+        "PAPERFEED_TRENDING_HALF_LIFE_HOURS",
+        "24",
+        "How fast an upvote's weight fades on /trending: it counts half after this many hours.",
+    ),
+    Setting("PAPERFEED_TRENDING_WINDOW_DAYS", "14", "Upvotes older than this are ignored by /trending."),
+)
+
+
+def env(name: str) -> str | None:
+    """The variable's value, or None when it is unset or empty."""
+    value = os.environ.get(name, "").strip()
+    return value or None
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = env(name)
+    if value is None:
+        return default
+    return value.lower() in {"1", "true", "yes", "on"}
+
+
+def env_number(name: str, default: float) -> float:
+    value = env(name)
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        raise SystemExit(f"{name}={value!r} is not a number") from None
+    if number <= 0:
+        raise SystemExit(f"{name}={value!r} must be greater than 0")
+    return number
+
+
+def env_list(name: str, default: list[str]) -> list[str]:
+    value = env(name)
+    if value is None:
+        return default
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def data_dir() -> Path:
+    """PAPERFEED_DATA_DIR, else the XDG data home's paperfeed folder; created if missing."""
+    explicit = env("PAPERFEED_DATA_DIR")
+    if explicit:
+        path = Path(explicit).expanduser()
+    else:
+        xdg = env("XDG_DATA_HOME")
+        base = Path(xdg).expanduser() if xdg else Path.home() / ".local" / "share"
+        path = base / "paperfeed"
+    path.mkdir(parents=True, exist_ok=True)
+    return path.resolve()
+
+
+def secret_key(directory: Path) -> str:
+    """PAPERFEED_SECRET_KEY, else a key generated once and kept (mode 600) in the data directory."""
+    explicit = env("PAPERFEED_SECRET_KEY")
+    if explicit:
+        return explicit
+    path = directory / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_urlsafe(50)
+    # Written aside, then linked into place: when several workers start at once, exactly one key wins
+    # and nobody reads a half-written file.
+    tmp = directory / f".secret_key.{os.getpid()}"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        key = path.read_text().strip()
+    finally:
+        tmp.unlink()
+    return key

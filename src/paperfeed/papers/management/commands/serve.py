@@ -1,0 +1,97 @@
+"""paperfeed serve: migrate, load the demo corpus on first run, then serve with gunicorn."""
+
+from __future__ import annotations
+
+import socket
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+from gunicorn.app.base import BaseApplication
+
+from paperfeed.papers.services import demo
+from paperfeed.papers.services.progress import file_progress
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+class PaperfeedServer(BaseApplication):
+    """gunicorn, configured from arguments instead of a config file or its own command line."""
+
+    def __init__(self, options: dict) -> None:
+        self.options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self.options.items():
+            self.cfg.set(key, value)
+
+    def load(self):
+        from paperfeed.wsgi import application
+
+        return application
+
+
+def _check_port_free(host: str, port: int) -> None:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise CommandError(
+                f"cannot listen on {host}:{port} ({error.strerror}). "
+                "Is paperfeed already running? Stop it, or pick another port with --port."
+            ) from None
+
+
+class Command(BaseCommand):
+    help = "Serve paperfeed with gunicorn (migrating first, and loading the demo corpus into an empty database)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+        parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+        parser.add_argument(
+            "--workers", type=int, default=settings.PAPERFEED_WORKERS, help="worker processes (PAPERFEED_WORKERS)"
+        )
+        parser.add_argument("--no-demo", action="store_true", help="never load the demo corpus")
+
+    def handle(self, *args, host: str, port: int, workers: int, no_demo: bool, **options):
+        if not 0 < port < 65536:
+            raise CommandError(f"--port {port} is not a port number (1–65535)")
+        if workers < 1:
+            raise CommandError("--workers must be at least 1")
+        _check_port_free(host, port)
+        self.stdout.write(f"Data directory: {settings.DATA_DIR}")
+        call_command("migrate", interactive=False, verbosity=0)
+        if settings.PAPERFEED_LOAD_DEMO and not no_demo and demo.needs_demo():
+            self.stdout.write("First run: loading the demo corpus (5,921 arXiv papers, 21 days)…")
+            update, close = file_progress("Demo corpus")
+            summary = demo.load_demo(on_progress=update)
+            close()
+            self.stdout.write(f"Loaded {summary.new:,} papers.")
+        # Worker processes must not inherit this process's database connection.
+        connections.close_all()
+        shown_host = f"[{host}]" if ":" in host else host
+        self.stdout.write(self.style.SUCCESS(f"paperfeed is serving on http://{shown_host}:{port}/"))
+        self.stdout.write("Press Ctrl-C to stop.")
+        if host not in LOOPBACK and settings.ALLOWED_HOSTS == ["127.0.0.1", "localhost", "[::1]"]:
+            self.stderr.write(
+                "Note: set PAPERFEED_ALLOWED_HOSTS to the names visitors use to reach this machine; "
+                "other host names are refused."
+            )
+        self.stdout.flush()
+        PaperfeedServer(
+            {
+                "bind": f"{shown_host}:{port}",
+                "workers": workers,
+                "worker_class": "gthread",
+                "threads": 4,
+                "timeout": 60,
+                "graceful_timeout": 10,
+                "errorlog": "-",
+                "loglevel": "warning",
+                "proc_name": "paperfeed",
+            }
+        ).run()

@@ -1,0 +1,108 @@
+"""Papers, their authors and organizations, the daily lists they appear on, and upvotes."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class Organization(models.Model):
+    """A lab or company papers are attributed to, shown on cards as on huggingface.co/papers."""
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    url = models.URLField(blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=300, unique=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Paper(models.Model):
+    """An arXiv paper, keyed by its id without version; the version and dates are attributes."""
+
+    arxiv_id = models.CharField("arXiv id", max_length=64, unique=True)
+    version = models.PositiveSmallIntegerField(null=True, blank=True)
+    title = models.TextField()
+    abstract = models.TextField(blank=True)
+    categories = models.JSONField(default=list, help_text="arXiv category codes, primary first")
+    primary_category = models.CharField(max_length=32, db_index=True)
+    published = models.DateField(null=True, blank=True, db_index=True, help_text="first announced")
+    updated = models.DateField(null=True, blank=True, help_text="last revised, when later than published")
+    comment = models.TextField(blank=True, default="")
+    organization = models.ForeignKey(
+        Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="papers"
+    )
+    authors = models.ManyToManyField(Author, through="Authorship", related_name="papers")
+
+    class Meta:
+        ordering = ["-published", "-arxiv_id"]
+
+    def __str__(self) -> str:
+        return f"{self.arxiv_id}: {self.title}"
+
+    @property
+    def abs_url(self) -> str:
+        return f"https://arxiv.org/abs/{self.arxiv_id}"
+
+    @property
+    def pdf_url(self) -> str:
+        return f"https://arxiv.org/pdf/{self.arxiv_id}"
+
+
+class Authorship(models.Model):
+    """An author's place in a paper's author list (0 = first author)."""
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authorships")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="authorships")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["paper", "position"]
+        constraints = [models.UniqueConstraint(fields=["paper", "position"], name="authorship_unique_position")]
+
+
+class DailyEntry(models.Model):
+    """A paper featured on a day's list: from arXiv's listing, another source, or a user's submission."""
+
+    class Source(models.TextChoices):
+        ARXIV = "arxiv", "arXiv listing"
+        HUGGINGFACE = "hf", "Hugging Face daily papers"
+        SUBMISSION = "submission", "submitted by a user"
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="daily_entries")
+    day = models.DateField()
+    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ARXIV)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name_plural = "daily entries"
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "day", "source"], name="daily_entry_unique_source")
+        ]
+        indexes = [models.Index(fields=["day", "paper"], name="daily_entry_day_paper")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.paper.arxiv_id} ({self.source})"
+
+
+class Vote(models.Model):
+    """One user's upvote of one paper."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="votes")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="votes")
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "paper"], name="vote_one_per_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} ▲ {self.paper.arxiv_id}"

@@ -1,0 +1,24 @@
+"""Looking up single papers and the vocabulary of the catalogue."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch
+
+from paperfeed.papers.models import Authorship, Paper
+from paperfeed.papers.services.cards import with_upvotes
+
+
+def paper_by_arxiv_id(arxiv_id: str) -> Paper | None:
+    """The paper (id without version) with its ordered authors, organization, daily entries and upvotes."""
+    authorships = Prefetch("authorships", queryset=Authorship.objects.select_related("author").order_by("position"))
+    return (
+        with_upvotes(Paper.objects.filter(arxiv_id=arxiv_id))
+        .select_related("organization")
+        .prefetch_related(authorships, "daily_entries")
+        .first()
+    )
+
+
+def primary_categories() -> list[str]:
+    """Every primary category that some paper has, for the search filter."""
+    return list(Paper.objects.order_by("primary_category").values_list("primary_category", flat=True).distinct())

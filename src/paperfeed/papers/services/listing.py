@@ -1,0 +1,62 @@
+"""The daily list: which papers a day, week or month shows, in which order, and where to go next."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+from django.core.paginator import Page, Paginator
+from django.db.models import Max, Min
+
+from paperfeed.core.periods import Kind, Period, containing, day_period
+from paperfeed.papers.models import DailyEntry, Paper
+from paperfeed.papers.services.cards import card_queryset, cards_from, with_upvotes
+
+Sort = Literal["votes", "newest"]
+SORTS: dict[str, tuple[str, ...]] = {
+    "votes": ("-upvotes", "-published", "-arxiv_id"),
+    "newest": ("-published", "-arxiv_id"),
+}
+PAGE_SIZE = 50
+
+
+@dataclass(frozen=True)
+class Listing:
+    period: Period
+    page: Page  # of PaperCard
+    previous: Period | None  # the nearest earlier period with papers
+    next: Period | None
+    first_day: date | None  # the range of days that have papers, for the date picker
+    last_day: date | None
+
+
+def latest_day(today: date) -> date | None:
+    """The most recent day with papers: today when it has some, never a day in the future."""
+    days = DailyEntry.objects.filter(day__lte=today).aggregate(last=Max("day"))
+    return days["last"] or DailyEntry.objects.aggregate(first=Min("day"))["first"]
+
+
+def _adjacent(period: Period, kind: Kind) -> tuple[Period | None, Period | None]:
+    earlier = DailyEntry.objects.filter(day__lt=period.start).aggregate(day=Max("day"))["day"]
+    later = DailyEntry.objects.filter(day__gt=period.end).aggregate(day=Min("day"))["day"]
+    return (
+        containing(kind, earlier) if earlier else None,
+        containing(kind, later) if later else None,
+    )
+
+
+def listing(period: Period, sort: Sort = "votes", page_number: int | str = 1) -> Listing:
+    entries = DailyEntry.objects.filter(day__range=(period.start, period.end)).values("paper_id")
+    papers = card_queryset(with_upvotes(Paper.objects.filter(id__in=entries)), first_day_from=period.start)
+    paginator = Paginator(papers.order_by(*SORTS[sort]), PAGE_SIZE)
+    page = paginator.get_page(page_number)
+    page.object_list = cards_from(list(page.object_list))
+    previous, next_ = _adjacent(period, period.kind)
+    bounds = DailyEntry.objects.aggregate(first=Min("day"), last=Max("day"))
+    return Listing(period, page, previous, next_, bounds["first"], bounds["last"])
+
+
+def default_period(today: date) -> Period | None:
+    day = latest_day(today)
+    return day_period(day) if day else None

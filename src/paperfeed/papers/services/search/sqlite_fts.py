@@ -1,0 +1,78 @@
+"""SQLite FTS5 keyword search: BM25 with title matches weighted above abstract and authors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.db import connection
+from django.utils.html import escape
+
+from paperfeed.core.search_query import SearchQuery, fts5_tiers
+from paperfeed.papers.models import Paper
+from paperfeed.papers.services.search import SearchDocument, SearchFilters, SearchHit, SearchPage
+
+TABLE = "papers_search"
+# Control characters cannot occur in indexed text (records.clean_text drops them), so they mark matches safely.
+START, END = "\x02", "\x03"
+SNIPPET_TOKENS = 40
+
+
+def marked_to_html(text: str) -> str:
+    """Escape the text, then turn the engine's match markers into <mark> elements."""
+    return escape(text).replace(START, "<mark>").replace(END, "</mark>")
+
+
+class SqliteFtsBackend:
+    def index(self, documents: Sequence[SearchDocument]) -> None:
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                f"INSERT INTO {TABLE}(rowid, title, abstract, authors) VALUES (%s, %s, %s, %s)",
+                [(d.paper_id, d.title, d.abstract, ", ".join(d.authors)) for d in documents],
+            )
+
+    def remove(self, paper_ids: Sequence[int]) -> None:
+        with connection.cursor() as cursor:
+            cursor.executemany(f"DELETE FROM {TABLE} WHERE rowid = %s", [(pid,) for pid in paper_ids])
+
+    def _where(self, filters: SearchFilters) -> tuple[str, list]:
+        clauses, params = [f"{TABLE} MATCH %s"], []
+        if filters.category:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(p.categories) WHERE json_each.value = %s)")
+            params.append(filters.category)
+        if filters.date_from:
+            clauses.append("p.published >= %s")
+            params.append(filters.date_from.isoformat())
+        if filters.date_to:
+            clauses.append("p.published <= %s")
+            params.append(filters.date_to.isoformat())
+        return " AND ".join(clauses), params
+
+    def _run(self, tiers: list[str], filters: SearchFilters, offset: int, limit: int) -> SearchPage:
+        """Rank each tier's matches by BM25 and list the tiers one after the other."""
+        where, params = self._where(filters)
+        source = f"{TABLE} JOIN {Paper._meta.db_table} p ON p.id = {TABLE}.rowid"
+        total, hits = 0, []
+        with connection.cursor() as cursor:
+            for expression in tiers:
+                cursor.execute(f"SELECT count(*) FROM {source} WHERE {where}", [expression, *params])
+                count = cursor.fetchone()[0]
+                # The part of the requested page [offset, offset + limit) that falls in this tier.
+                start = max(offset - total, 0)
+                wanted = limit - len(hits)
+                if wanted > 0 and start < count:
+                    cursor.execute(
+                        f"SELECT {TABLE}.rowid, highlight({TABLE}, 0, %s, %s), "
+                        f"snippet({TABLE}, 1, %s, %s, '…', {SNIPPET_TOKENS}) "
+                        f"FROM {source} WHERE {where} ORDER BY rank LIMIT %s OFFSET %s",
+                        [START, END, START, END, expression, *params, wanted, start],
+                    )
+                    hits += [SearchHit(pid, marked_to_html(t), marked_to_html(s)) for pid, t, s in cursor.fetchall()]
+                total += count
+        return SearchPage(hits=hits, total=total, relaxed=False)
+
+    def search(self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int) -> SearchPage:
+        page = self._run(fts5_tiers(query), filters, offset, limit)
+        if page.total == 0 and len(query.positive) > 1:
+            relaxed = self._run(fts5_tiers(query, match_all=False), filters, offset, limit)
+            return SearchPage(hits=relaxed.hits, total=relaxed.total, relaxed=True)
+        return page

@@ -1,0 +1,116 @@
+"""Pages: thin views that read the request, call a service and render a template."""
+
+from __future__ import annotations
+
+from django.core.exceptions import BadRequest
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_safe
+
+from paperfeed.core.arxiv_ids import parse_arxiv_id
+from paperfeed.core.periods import PeriodError, containing, parse_day, parse_period
+from paperfeed.core.search_query import parse_query
+from paperfeed.papers.services import catalog
+from paperfeed.papers.services import listing as listings
+from paperfeed.papers.services.search import SearchFilters, search_papers
+from paperfeed.papers.services.trending import trending as trending_papers
+
+
+def _param(request: HttpRequest, name: str) -> str | None:
+    value = request.GET.get(name, "").strip()
+    return value or None
+
+
+def _page_number(request: HttpRequest) -> int:
+    raw = request.GET.get("page", "1")
+    try:
+        return max(int(raw), 1)
+    except ValueError:
+        raise BadRequest(f"page={raw[:20]!r} is not a page number") from None
+
+
+@require_safe
+def daily(request: HttpRequest) -> HttpResponse:
+    try:
+        period = parse_period(_param(request, "date"), _param(request, "week"), _param(request, "month"))
+    except PeriodError as error:
+        raise BadRequest(str(error)) from None
+    sort = request.GET.get("sort", "votes")
+    if sort not in listings.SORTS:
+        raise BadRequest(f"sort={sort[:20]!r} is not a sort order: use votes or newest")
+    today = timezone.localdate()
+    period = period or listings.default_period(today)
+    if period is None:
+        return render(request, "papers/empty.html")
+    result = listings.listing(period, sort, _page_number(request))
+    views = {kind: containing(kind, period.start) for kind in ("day", "week", "month")}
+    return render(request, "papers/daily.html", {"listing": result, "sort": sort, "views": views})
+
+
+@require_safe
+def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+    parsed = parse_arxiv_id(arxiv_id)
+    if parsed is None:
+        raise Http404(f"{arxiv_id} is not an arXiv id")
+    paper = catalog.paper_by_arxiv_id(parsed.id)
+    if paper is None:
+        raise Http404(f"No paper {parsed.id} here yet")
+    version = parsed.version or paper.version
+    return render(
+        request,
+        "papers/paper.html",
+        {
+            "paper": paper,
+            "requested_version": parsed.version,
+            "abs_url": f"https://arxiv.org/abs/{parsed.id}" + (f"v{version}" if version else ""),
+            "pdf_url": f"https://arxiv.org/pdf/{parsed.id}" + (f"v{version}" if version else ""),
+            "days": sorted({entry.day for entry in paper.daily_entries.all()}),
+        },
+    )
+
+
+@require_safe
+def trending(request: HttpRequest) -> HttpResponse:
+    return render(request, "papers/trending.html", {"trending": trending_papers(timezone.now())})
+
+
+def _filters(request: HttpRequest) -> SearchFilters:
+    try:
+        date_from = parse_day(v, "from") if (v := _param(request, "from")) else None
+        date_to = parse_day(v, "to") if (v := _param(request, "to")) else None
+    except PeriodError as error:
+        raise BadRequest(str(error)) from None
+    if date_from and date_to and date_from > date_to:
+        raise BadRequest(f"from={date_from} is after to={date_to}: swap them")
+    category = (_param(request, "category") or "")[:32] or None
+    return SearchFilters(category=category, date_from=date_from, date_to=date_to)
+
+
+@require_safe
+def search(request: HttpRequest) -> HttpResponse:
+    text = request.GET.get("q", "")
+    filters = _filters(request)
+    query = parse_query(text)
+    context = {"q": text[:1000], "filters": filters, "query": query, "categories": catalog.primary_categories()}
+    if query:
+        context["results"] = search_papers(query, filters, _page_number(request))
+    return render(request, "papers/search.html", context)
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # Only messages written by paperfeed (BadRequest raised in these views) are shown to the visitor.
+    message = str(exception) if isinstance(exception, BadRequest) else ""
+    return render(request, "400.html", {"message": message}, status=400)
+
+
+def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = exception.args[0] if isinstance(exception, Http404) and exception.args else ""
+    return render(request, "404.html", {"message": message if isinstance(message, str) else ""}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    # No database and no context: whatever failed may fail again while rendering this page.
+    from django.template import loader
+
+    return HttpResponse(loader.get_template("500.html").render(), status=500)

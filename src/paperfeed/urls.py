@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("", include("paperfeed.papers.urls")),
+]
+
+handler400 = "paperfeed.papers.views.bad_request"
+handler404 = "paperfeed.papers.views.page_not_found"
+handler500 = "paperfeed.papers.views.server_error"
