@@ -1,0 +1,65 @@
+"""`paperfeed serve`, run as a user runs it: first run, second run, and a busy port."""
+
+import subprocess
+import sys
+import urllib.request
+
+from conftest import start_site
+
+
+def fetch(url: str) -> tuple[int, dict, str]:
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, dict(response.headers), response.read().decode()
+
+
+def test_first_run_migrates_loads_the_demo_and_prints_url_and_data_dir(demo_site):
+    out = demo_site.output()
+    assert f"Data directory: {demo_site.data_dir}" in out
+    assert "First run: loading the demo corpus" in out
+    assert "Loaded 5,921 papers." in out
+    assert f"paperfeed is serving on {demo_site.url}/" in out
+    assert (demo_site.data_dir / "paperfeed.sqlite3").is_file()
+
+
+def test_served_by_gunicorn_with_static_files(demo_site):
+    status, headers, html = fetch(demo_site.url + "/")
+    assert status == 200
+    assert headers["Server"] == "gunicorn"
+    assert "Wednesday, 1 July 2026" in html  # the demo corpus's latest day
+    status, headers, js = fetch(demo_site.url + "/static/vendor/katex/katex.min.js")
+    assert status == 200 and "katex" in js
+
+
+def test_a_second_run_does_not_reload(tmp_path):
+    data = tmp_path / "data"
+    first = start_site(data)
+    first.stop()
+    second = start_site(data)
+    try:
+        out = second.output()
+        assert "First run" not in out
+        assert "paperfeed is serving on" in out
+    finally:
+        second.stop()
+
+
+def test_no_demo_serves_an_empty_site(tmp_path):
+    site = start_site(tmp_path / "data", "--no-demo")
+    try:
+        assert "paperfeed load-jsonl" in fetch(site.url + "/")[2]
+    finally:
+        site.stop()
+
+
+def test_a_busy_port_is_a_clear_error(demo_site, tmp_path):
+    port = demo_site.url.rsplit(":", 1)[1]
+    result = subprocess.run(
+        [sys.executable, "-m", "paperfeed", "serve", "--port", port, "--no-demo"],
+        env={"PAPERFEED_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0
+    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr
+    assert "--port" in result.stderr

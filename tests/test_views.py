@@ -1,0 +1,325 @@
+"""The pages, through Django's test client on a SQLite file holding the 10-paper test corpus."""
+
+import re
+from html import unescape
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
+
+from paperfeed.papers.models import Organization, Paper, Vote
+
+pytestmark = pytest.mark.django_db
+
+HOSTILE_QUERIES = [
+    '"', '""', '"unbalanced', "*", "mlp*", "-", "-mlp", "AND(", "AND", "OR OR", "NOT", "NEAR(a b, 2)", "NEAR",
+    "title:mlp", ":", "^mlp", "a^b", "(", ")", "((mlp", "mlp))", "[", "]{", "{title abstract}: x", "'; DROP TABLE papers_paper; --",
+    "😀", "🔥 mlp 🔥", "\u0000", "\ud7ff", "x" * 10_000, "mlp " * 2500, "<script>alert(1)</script>", "%", "%%", "_", "\\",
+]
+
+
+def titles(response) -> list[str]:
+    html = response.content.decode()
+    found = re.findall(r'<h3 class="card-title"><a[^>]*>(.*?)</a>', html, re.S)
+    return [unescape(re.sub(r"<.*?>", "", t)) for t in found]
+
+
+# --- the daily list -------------------------------------------------------------------------------------------
+
+
+def test_home_shows_the_latest_day_with_papers(client, corpus):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "Wednesday, 1 July 2026" in response.content.decode()
+    assert sorted(titles(response)) == [
+        "<script>alert('title')</script> Robustness of Parsers",
+        "Cross-Lingual Retrieval with Small Language Models",
+        "Diffusion Policies for Robot Manipulation",
+    ]
+
+
+def test_a_card_shows_what_the_hf_list_shows(client, corpus):
+    paper = Paper.objects.get(arxiv_id="2606.00002")
+    paper.organization = Organization.objects.create(name="Example Lab", slug="example-lab")
+    paper.save()
+    html = client.get("/?date=2026-06-30").content.decode()
+    card = html[html.index("Graph Transformers at Scale") - 200 :]
+    card = card[: card.index("</article>")]
+    assert 'href="/papers/2606.00002"' in card
+    assert "Graph transformers scale to billions" in card  # the start of the abstract
+    assert "Edsger Dijkstra, Barbara Liskov, Donald Knuth and 2 more" in card
+    assert "5 authors" in card
+    assert "30 Jun 2026" in card
+    assert "Example Lab" in card
+    assert "cs.LG" in card
+    assert re.search(r"▲</span> 0", card)
+
+
+def test_previous_and_next_days_skip_empty_days(client, corpus):
+    html = client.get("/?date=2026-06-29").content.decode()
+    assert 'rel="prev" href="?date=2026-06-26"' in html  # Saturday and Sunday had no papers
+    assert 'rel="next" href="?date=2026-06-30"' in html
+
+
+def test_the_first_day_has_no_previous_link(client, corpus):
+    html = client.get("/?date=2026-06-26").content.decode()
+    assert 'rel="prev"' not in html.split("period-nav")[1].split("</nav>")[0]
+
+
+def test_a_day_without_papers_says_so_and_points_to_neighbours(client, corpus):
+    response = client.get("/?date=2026-06-27")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "No papers were listed on Saturday, 27 June 2026" in html
+    assert "?date=2026-06-26" in html and "?date=2026-06-29" in html
+
+
+def test_week_and_month_views(client, corpus):
+    week = client.get("/?week=2026-W27")
+    assert len(titles(week)) == 7  # 29 June to 5 July
+    assert 'rel="prev" href="?week=2026-W26"' in week.content.decode()
+    month = client.get("/?month=2026-06")
+    assert len(titles(month)) == 7  # 26, 29 and 30 June
+    assert 'rel="next" href="?month=2026-07"' in month.content.decode()
+
+
+def test_the_date_picker_is_a_plain_form(client, corpus):
+    html = client.get("/").content.decode()
+    assert re.search(r'<form class="date-picker" method="get" action="/">', html)
+    assert 'type="date" id="date" name="date" value="2026-07-01" min="2026-06-26" max="2026-07-01"' in html
+
+
+def test_sort_by_votes_or_newest(client, corpus):
+    user = User.objects.create(username="u")
+    Vote.objects.create(user=user, paper=Paper.objects.get(arxiv_id="2606.00001"))
+    by_votes = titles(client.get("/?date=2026-06-30"))
+    assert by_votes[0].startswith("MLP-Mixer")
+    newest = titles(client.get("/?date=2026-06-30&sort=newest"))
+    assert newest[0] == "Graph Transformers at Scale"
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("date=2026-02-30", "date=&#x27;2026-02-30&#x27; is not a real calendar date"),
+        ("date=tomorrow", "write it as YYYY-MM-DD"),
+        ("week=2026-W60", "year 2026 has no week 60"),
+        ("month=2026-00", "write it as YYYY-MM"),
+        ("sort=random", "use votes or newest"),
+        ("page=two", "is not a page number"),
+        ("date=2026-06-30&month=2026-06", "give only one of"),
+    ],
+)
+def test_malformed_parameters_are_a_400_that_names_them(client, corpus, query, message):
+    response = client.get(f"/?{query}")
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_an_empty_database_explains_how_to_load_papers(client, db):
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "paperfeed load-jsonl" in response.content.decode()
+
+
+# --- the paper page -------------------------------------------------------------------------------------------
+
+
+def test_paper_page(client, corpus):
+    html = client.get("/papers/2606.00002").content.decode()
+    for text in [
+        "<h1 class=\"paper-title\">Graph Transformers at Scale</h1>",
+        "Edsger Dijkstra", "Frances Allen", "John Backus",
+        "Graph transformers scale to billions of edges",
+        'href="https://arxiv.org/abs/2606.00002"', 'href="https://arxiv.org/pdf/2606.00002"',
+        "30 June 2026", "cs.LG",
+    ]:
+        assert text in html, text
+
+
+def test_paper_page_shows_comment_and_categories(client, corpus):
+    html = client.get("/papers/2606.00008").content.decode()
+    assert "Accepted at ACL 2026" in html
+    assert all(c in html for c in ["cs.CL", "cs.IR", "cs.LG"])
+    assert "Zoë Müller" in html and "李雷" in html
+
+
+def test_latex_is_left_for_katex_and_never_html(client, corpus):
+    html = client.get("/papers/2606.00003").content.decode()
+    assert r"$\mathcal{O}(n)$" in html
+    assert "katex.min.js" in html and "auto-render.min.js" in html
+
+
+def test_hostile_text_is_escaped(client, corpus):
+    html = client.get("/papers/2606.00006").content.decode()
+    assert "<script>alert" not in html
+    assert "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt;" in html
+    assert "<img src=x" not in html and "&lt;img src=x onerror" in html
+    assert "<b>Evil</b>" not in html
+
+
+def test_versioned_ids_resolve_and_keep_the_version_in_links(client, corpus):
+    response = client.get("/papers/2606.00002v3")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'href="https://arxiv.org/abs/2606.00002v3"' in html
+    assert "you asked for v3" in html
+
+
+def test_old_style_ids_resolve(client, corpus):
+    response = client.get("/papers/hep-th/9901001")
+    assert response.status_code == 200
+    assert "String Dualities" in response.content.decode()
+    assert client.get("/papers/hep-th/9901001v2").status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/papers/2606.99999", "/papers/not-an-id", "/papers/", "/papers/../../etc/passwd", "/nowhere"])
+def test_unknown_pages_get_a_friendly_404(client, corpus, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert "Nothing here" in html and 'action="/search"' in html
+
+
+# --- trending -------------------------------------------------------------------------------------------------
+
+
+def test_trending_without_votes_says_so_and_shows_newest(client, corpus):
+    response = client.get("/trending")
+    html = response.content.decode()
+    assert "No upvotes yet" in html
+    found = titles(response)
+    assert len(found) == 10
+    # Newest first: the three papers of 1 July, then 30 June's.
+    assert set(found[:3]) == {
+        "Diffusion Policies for Robot Manipulation",
+        "Cross-Lingual Retrieval with Small Language Models",
+        "<script>alert('title')</script> Robustness of Parsers",
+    }
+    assert set(found[3:5]) == {
+        "Graph Transformers at Scale",
+        "MLP-Mixer Revisited: Multilayer Perceptrons Are All You Need for Vision",
+    }
+
+
+def test_trending_ranks_recent_votes_first(client, corpus):
+    now = timezone.now()
+    users = [User.objects.create(username=f"u{i}") for i in range(5)]
+    old, fresh = Paper.objects.get(arxiv_id="2606.00010"), Paper.objects.get(arxiv_id="2606.00009")
+    for user in users:  # five votes, four days old
+        Vote.objects.create(user=user, paper=old, created_at=now - timedelta(days=4))
+    for user in users[:2]:  # two votes, an hour old
+        Vote.objects.create(user=user, paper=fresh, created_at=now - timedelta(hours=1))
+    response = client.get("/trending")
+    assert "No upvotes yet" not in response.content.decode()
+    assert titles(response) == ["Efficient Attention for Long Documents", "Protein Folding with Geometric Deep Learning"]
+
+
+# --- search ---------------------------------------------------------------------------------------------------
+
+
+def test_mlp_finds_multilayer_perceptron_papers_first(client, corpus):
+    response = client.get("/search", {"q": "MLP"})
+    found = titles(response)
+    assert found[0].startswith("MLP-Mixer Revisited")
+    # The spelled-out form is found too, after the papers that say MLP.
+    assert found == [found[0], "Graph Transformers at Scale", "A Survey of Multilayer Perceptron Training"]
+    html = response.content.decode()
+    assert "<mark>MLP</mark>" in html
+    assert "3 results" in html
+
+
+def test_search_covers_authors_and_highlights_safely(client, corpus):
+    response = client.get("/search", {"q": "Knuth"})
+    assert titles(response) == ["Graph Transformers at Scale"]
+    response = client.get("/search", {"q": "hostile input"})
+    html = response.content.decode()
+    assert "<img src=x" not in html and "&lt;img" in html
+
+
+def test_search_filters_by_category_and_dates(client, corpus):
+    assert titles(client.get("/search", {"q": "retrieval", "category": "cs.IR"})) == [
+        "Cross-Lingual Retrieval with Small Language Models"
+    ]
+    assert titles(client.get("/search", {"q": "retrieval", "category": "cs.CV"})) == []
+    dated = titles(client.get("/search", {"q": "retrieval", "from": "2026-06-20", "to": "2026-06-28"}))
+    assert dated == ["Efficient Attention for Long Documents"]
+
+
+def test_search_falls_back_to_any_word_and_says_so(client, corpus):
+    response = client.get("/search", {"q": "protein zebra"})
+    assert "matching some of your words" in response.content.decode()
+    assert titles(response) == ["Protein Folding with Geometric Deep Learning"]
+
+
+def test_search_paginates(client, corpus, monkeypatch):
+    from paperfeed.papers.services import search
+
+    monkeypatch.setattr(search, "PAGE_SIZE", 2)
+    first = client.get("/search", {"q": "learning"})
+    assert "page 1 of" in first.content.decode()
+    second = client.get("/search", {"q": "learning", "page": "2"})
+    assert set(titles(first)).isdisjoint(titles(second))
+    assert 'rel="prev"' in second.content.decode()
+
+
+def test_empty_search_shows_tips(client, corpus):
+    html = client.get("/search").content.decode()
+    assert "Type words to search" in html
+
+
+@pytest.mark.parametrize("query", HOSTILE_QUERIES)
+def test_hostile_queries_answer_200(client, corpus, query):
+    response = client.get("/search", {"q": query})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "<script>alert(1)</script>" not in html
+
+
+@pytest.mark.parametrize(
+    "params", [{"q": "x", "from": "yesterday"}, {"q": "x", "to": "2026-02-30"}, {"q": "x", "from": "2026-07-01", "to": "2026-06-01"}]
+)
+def test_bad_search_filters_are_a_400(client, corpus, params):
+    assert client.get("/search", params).status_code == 400
+
+
+# --- every page -----------------------------------------------------------------------------------------------
+
+PAGES = ["/", "/?week=2026-W27", "/?month=2026-06", "/papers/2606.00002", "/trending", "/search?q=learning"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_are_semantic_phone_ready_and_safe(client, corpus, path):
+    response = client.get(path)
+    html = response.content.decode()
+    assert response.status_code == 200
+    for tag in ['<html lang="en">', '<meta name="viewport"', 'name="color-scheme" content="light dark"', "<main", "<nav", "<header", "<footer"]:
+        assert tag in html, tag
+    assert "script-src 'self'" in response["Content-Security-Policy"]
+    assert "<script>" not in html  # no inline script anywhere: everything is a file under /static/
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_no_n_plus_one_queries(client, corpus, path, django_assert_max_num_queries):
+    # Give every paper votes and an organization, so any per-card query would show up many times.
+    org = Organization.objects.create(name="Lab", slug="lab")
+    Paper.objects.update(organization=org)
+    users = [User.objects.create(username=f"q{i}") for i in range(3)]
+    Vote.objects.bulk_create([Vote(user=u, paper=p) for u in users for p in Paper.objects.all()])
+    with django_assert_max_num_queries(8):
+        assert client.get(path).status_code == 200
+
+
+def test_the_stylesheet_has_dark_mode_and_a_phone_layout(client):
+    from django.contrib.staticfiles import finders
+
+    css = open(finders.find("paperfeed/site.css")).read()
+    assert "@media (prefers-color-scheme: dark)" in css
+    assert "@media (max-width: 40rem)" in css
+
+
+def test_head_requests_have_no_body(client, corpus):
+    response = client.head("/")
+    assert response.status_code == 200
+    assert response.content == b""
