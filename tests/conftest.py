@@ -23,7 +23,7 @@ def corpus(db):
     return load_jsonl(SMALL)
 
 
-# --- a real paperfeed server, started the way a user starts it ------------------------------------------------
+# --- a real paperfeed server, started the way a user starts it ---
 
 import os  # noqa: E402
 import socket  # noqa: E402

@@ -11,7 +11,9 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(os.environ.get("PAPERFEED_TEST_ARTIFACTS", Path(__file__).parent.parent / ".test-data" / "artifacts"))
+ARTIFACTS = Path(
+    os.environ.get("PAPERFEED_TEST_ARTIFACTS", Path(__file__).parent.parent / ".test-data" / "artifacts")
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,10 @@ def page(browser):
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on("response", lambda response: response.status >= 400 and errors.append(f"{response.status} {response.url}"))
+    page.on(
+        "response",
+        lambda response: response.status >= 400 and errors.append(f"{response.status} {response.url}"),
+    )
     yield page
     context.close()
     assert errors == [], f"JavaScript errors or blocked resources: {errors}"
@@ -58,7 +63,9 @@ def test_daily_list_paper_katex_and_search(demo_site, page):
     abstract = page.locator(".abstract-full")
     expect(abstract.locator(".katex").first).to_be_visible()
     assert "$" not in abstract.inner_text().replace("\\$", "")  # every formula was typeset
-    expect(page.get_by_role("link", name="PDF")).to_have_attribute("href", re.compile(r"^https://arxiv.org/pdf/2606\."))
+    expect(page.get_by_role("link", name="PDF")).to_have_attribute(
+        "href", re.compile(r"^https://arxiv.org/pdf/2606\.")
+    )
 
     page.get_by_label("Search papers").fill("MLP")
     page.get_by_label("Search papers").press("Enter")
@@ -74,7 +81,11 @@ def test_live_search_updates_results_in_place(demo_site, page):
     page.locator("#q").fill("gaussian splatting")
     expect(page.locator("#results p.count")).to_contain_text("results", timeout=10_000)
     expect(page).to_have_url(re.compile(r"q=gaussian(\+|%20)splatting"))
-    assert page.locator("#results mark").first.inner_text().lower() in {"gaussian", "splatting", "gaussian splatting"}
+    assert page.locator("#results mark").first.inner_text().lower() in {
+        "gaussian",
+        "splatting",
+        "gaussian splatting",
+    }
     page.locator("select[name=category]").select_option("cs.GR")
     expect(page).to_have_url(re.compile(r"category=cs.GR"))
     for category in page.locator("#results a.category").all_inner_texts():

@@ -11,7 +11,12 @@ def test_no_parameter_means_no_period():
 
 def test_day():
     period = parse_period(date_="2026-06-30")
-    assert (period.kind, period.start, period.end, period.query) == ("day", date(2026, 6, 30), date(2026, 6, 30), "date=2026-06-30")
+    assert (period.kind, period.start, period.end, period.query) == (
+        "day",
+        date(2026, 6, 30),
+        date(2026, 6, 30),
+        "date=2026-06-30",
+    )
     assert period.label == "Tuesday, 30 June 2026"
 
 

@@ -18,7 +18,10 @@ DOCS = [
 @pytest.fixture(scope="module")
 def fts():
     db = sqlite3.connect(":memory:")
-    db.execute("CREATE VIRTUAL TABLE s USING fts5(title, abstract, authors, tokenize='porter unicode61 remove_diacritics 2')")
+    db.execute(
+        "CREATE VIRTUAL TABLE s USING fts5(title, abstract, authors, "
+        "tokenize='porter unicode61 remove_diacritics 2')"
+    )
     db.executemany("INSERT INTO s VALUES (?, ?, ?)", DOCS)
     return db
 
@@ -81,7 +84,33 @@ def test_any_text_is_a_valid_query(fts, text):
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(st.lists(st.sampled_from(['"', "*", "-", "(", ")", ":", "^", "+", "NEAR", "AND", "OR", "NOT", "a", " ", "é", "\x00", "{", "}"]), max_size=40))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                '"',
+                "*",
+                "-",
+                "(",
+                ")",
+                ":",
+                "^",
+                "+",
+                "NEAR",
+                "AND",
+                "OR",
+                "NOT",
+                "a",
+                " ",
+                "é",
+                "\x00",
+                "{",
+                "}",
+            ]
+        ),
+        max_size=40,
+    )
+)
 def test_fts_syntax_characters_never_reach_fts5(fts, pieces):
     text = "".join(pieces)
     for expression in fts5_tiers(parse_query(text)) + fts5_tiers(parse_query(text), match_all=False):
@@ -89,3 +118,10 @@ def test_fts_syntax_characters_never_reach_fts5(fts, pieces):
         # Outside the quoted words only the operators this module writes may appear.
         outside = "".join(part for i, part in enumerate(expression.split('"')) if i % 2 == 0)
         assert set(outside) <= set("()* ANDORT"), expression
+
+
+def test_stop_words_are_dropped_unless_they_are_all_there_is():
+    assert parse_query("the diffusion of a model").words() == ["diffusion", "model"]
+    assert parse_query('"the art of war"').words() == ["the", "art", "of", "war"]  # phrases keep them
+    assert parse_query("the of and").words() == ["the", "of", "and"]
+    assert parse_query("to be -or").words() == ["to", "be"]

@@ -26,7 +26,11 @@ def rows_of(path):
 
 def snapshot():
     return (
-        list(Paper.objects.order_by("id").values_list("arxiv_id", "title", "abstract", "version", "published", "updated")),
+        list(
+            Paper.objects.order_by("id").values_list(
+                "arxiv_id", "title", "abstract", "version", "published", "updated"
+            )
+        ),
         list(Authorship.objects.order_by("id").values_list("paper__arxiv_id", "author__name", "position")),
         list(DailyEntry.objects.order_by("id").values_list("paper__arxiv_id", "day", "source")),
         Author.objects.count(),
@@ -38,7 +42,11 @@ def test_loads_a_plain_file(small_file):
     assert (summary.new, summary.updated, summary.unchanged, summary.daily_entries) == (10, 0, 0, 10)
     paper = Paper.objects.get(arxiv_id="2606.00002")
     assert [a.author.name for a in paper.authorships.order_by("position")] == [
-        "Edsger Dijkstra", "Barbara Liskov", "Donald Knuth", "Frances Allen", "John Backus",
+        "Edsger Dijkstra",
+        "Barbara Liskov",
+        "Donald Knuth",
+        "Frances Allen",
+        "John Backus",
     ]
     assert paper.categories == ["cs.LG"]
     assert paper.published == date(2026, 6, 30)
@@ -66,13 +74,21 @@ def test_a_rerun_changes_nothing_and_says_so(small_file, capsys):
 
 def test_a_malformed_line_stops_the_load_and_keeps_earlier_batches(small_file):
     rows = rows_of(small_file)
-    lines = [json.dumps(r) for r in rows[:4]] + ['{"id": "2606.99999", "title": oops}'] + [json.dumps(r) for r in rows[4:]]
+    lines = (
+        [json.dumps(r) for r in rows[:4]]
+        + ['{"id": "2606.99999", "title": oops}']
+        + [json.dumps(r) for r in rows[4:]]
+    )
     write_lines(small_file, lines)
     with pytest.raises(BadLine) as error:
         load_jsonl(small_file, batch_size=3)
     assert str(error.value).startswith(f"{small_file}:5: not valid JSON")
     # The first batch (lines 1-3) was committed; the batch holding line 5 (line 4 with it) was not.
-    assert sorted(Paper.objects.values_list("arxiv_id", flat=True)) == ["2606.00001", "2606.00002", "2606.00003"]
+    assert sorted(Paper.objects.values_list("arxiv_id", flat=True)) == [
+        "2606.00001",
+        "2606.00002",
+        "2606.00003",
+    ]
     assert error.value.summary.committed_through == 3
 
 
@@ -144,15 +160,24 @@ def test_a_new_version_updates_the_paper_and_keeps_votes_and_entries(small_file,
     summary = load_jsonl(write_lines(tmp_path / "v2.jsonl", [revised]))
     assert (summary.new, summary.updated, summary.daily_entries) == (0, 1, 1)
     paper.refresh_from_db()
-    assert (paper.title, paper.version, paper.published) == ("Graph Transformers at Scale (v2)", 2, date(2026, 6, 30))
-    assert [a.author.name for a in paper.authorships.order_by("position")] == ["Edsger Dijkstra", "Barbara Liskov"]
+    assert (paper.title, paper.version, paper.published) == (
+        "Graph Transformers at Scale (v2)",
+        2,
+        date(2026, 6, 30),
+    )
+    assert [a.author.name for a in paper.authorships.order_by("position")] == [
+        "Edsger Dijkstra",
+        "Barbara Liskov",
+    ]
     assert paper.votes.count() == 1
     assert sorted(paper.daily_entries.values_list("day", flat=True)) == [date(2026, 6, 30), date(2026, 7, 1)]
     # The keyword index follows the new title.
     from paperfeed.core.search_query import parse_query
     from paperfeed.papers.services.search import SearchFilters, search_papers
 
-    assert [c.paper.arxiv_id for c in search_papers(parse_query("v2 graph"), SearchFilters()).cards] == ["2606.00002"]
+    assert [c.paper.arxiv_id for c in search_papers(parse_query("v2 graph"), SearchFilters()).cards] == [
+        "2606.00002"
+    ]
 
 
 def test_an_older_version_does_not_overwrite_a_newer_one(small_file, tmp_path):

@@ -1,8 +1,8 @@
 """The pages, through Django's test client on a SQLite file holding the 10-paper test corpus."""
 
 import re
-from html import unescape
 from datetime import timedelta
+from html import unescape
 
 import pytest
 from django.contrib.auth.models import User
@@ -13,9 +13,42 @@ from paperfeed.papers.models import Organization, Paper, Vote
 pytestmark = pytest.mark.django_db
 
 HOSTILE_QUERIES = [
-    '"', '""', '"unbalanced', "*", "mlp*", "-", "-mlp", "AND(", "AND", "OR OR", "NOT", "NEAR(a b, 2)", "NEAR",
-    "title:mlp", ":", "^mlp", "a^b", "(", ")", "((mlp", "mlp))", "[", "]{", "{title abstract}: x", "'; DROP TABLE papers_paper; --",
-    "😀", "🔥 mlp 🔥", "\u0000", "\ud7ff", "x" * 10_000, "mlp " * 2500, "<script>alert(1)</script>", "%", "%%", "_", "\\",
+    '"',
+    '""',
+    '"unbalanced',
+    "*",
+    "mlp*",
+    "-",
+    "-mlp",
+    "AND(",
+    "AND",
+    "OR OR",
+    "NOT",
+    "NEAR(a b, 2)",
+    "NEAR",
+    "title:mlp",
+    ":",
+    "^mlp",
+    "a^b",
+    "(",
+    ")",
+    "((mlp",
+    "mlp))",
+    "[",
+    "]{",
+    "{title abstract}: x",
+    "'; DROP TABLE papers_paper; --",
+    "😀",
+    "🔥 mlp 🔥",
+    "\u0000",
+    "\ud7ff",
+    "x" * 10_000,
+    "mlp " * 2500,
+    "<script>alert(1)</script>",
+    "%",
+    "%%",
+    "_",
+    "\\",
 ]
 
 
@@ -25,7 +58,7 @@ def titles(response) -> list[str]:
     return [unescape(re.sub(r"<.*?>", "", t)) for t in found]
 
 
-# --- the daily list -------------------------------------------------------------------------------------------
+# --- the daily list ---
 
 
 def test_home_shows_the_latest_day_with_papers(client, corpus):
@@ -123,17 +156,21 @@ def test_an_empty_database_explains_how_to_load_papers(client, db):
     assert "paperfeed load-jsonl" in response.content.decode()
 
 
-# --- the paper page -------------------------------------------------------------------------------------------
+# --- the paper page ---
 
 
 def test_paper_page(client, corpus):
     html = client.get("/papers/2606.00002").content.decode()
     for text in [
-        "<h1 class=\"paper-title\">Graph Transformers at Scale</h1>",
-        "Edsger Dijkstra", "Frances Allen", "John Backus",
+        '<h1 class="paper-title">Graph Transformers at Scale</h1>',
+        "Edsger Dijkstra",
+        "Frances Allen",
+        "John Backus",
         "Graph transformers scale to billions of edges",
-        'href="https://arxiv.org/abs/2606.00002"', 'href="https://arxiv.org/pdf/2606.00002"',
-        "30 June 2026", "cs.LG",
+        'href="https://arxiv.org/abs/2606.00002"',
+        'href="https://arxiv.org/pdf/2606.00002"',
+        "30 June 2026",
+        "cs.LG",
     ]:
         assert text in html, text
 
@@ -174,7 +211,9 @@ def test_old_style_ids_resolve(client, corpus):
     assert client.get("/papers/hep-th/9901001v2").status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/papers/2606.99999", "/papers/not-an-id", "/papers/", "/papers/../../etc/passwd", "/nowhere"])
+@pytest.mark.parametrize(
+    "path", ["/papers/2606.99999", "/papers/not-an-id", "/papers/", "/papers/../../etc/passwd", "/nowhere"]
+)
 def test_unknown_pages_get_a_friendly_404(client, corpus, path):
     response = client.get(path)
     assert response.status_code == 404
@@ -182,7 +221,7 @@ def test_unknown_pages_get_a_friendly_404(client, corpus, path):
     assert "Nothing here" in html and 'action="/search"' in html
 
 
-# --- trending -------------------------------------------------------------------------------------------------
+# --- trending ---
 
 
 def test_trending_without_votes_says_so_and_shows_newest(client, corpus):
@@ -213,10 +252,13 @@ def test_trending_ranks_recent_votes_first(client, corpus):
         Vote.objects.create(user=user, paper=fresh, created_at=now - timedelta(hours=1))
     response = client.get("/trending")
     assert "No upvotes yet" not in response.content.decode()
-    assert titles(response) == ["Efficient Attention for Long Documents", "Protein Folding with Geometric Deep Learning"]
+    assert titles(response) == [
+        "Efficient Attention for Long Documents",
+        "Protein Folding with Geometric Deep Learning",
+    ]
 
 
-# --- search ---------------------------------------------------------------------------------------------------
+# --- search ---
 
 
 def test_mlp_finds_multilayer_perceptron_papers_first(client, corpus):
@@ -278,13 +320,18 @@ def test_hostile_queries_answer_200(client, corpus, query):
 
 
 @pytest.mark.parametrize(
-    "params", [{"q": "x", "from": "yesterday"}, {"q": "x", "to": "2026-02-30"}, {"q": "x", "from": "2026-07-01", "to": "2026-06-01"}]
+    "params",
+    [
+        {"q": "x", "from": "yesterday"},
+        {"q": "x", "to": "2026-02-30"},
+        {"q": "x", "from": "2026-07-01", "to": "2026-06-01"},
+    ],
 )
 def test_bad_search_filters_are_a_400(client, corpus, params):
     assert client.get("/search", params).status_code == 400
 
 
-# --- every page -----------------------------------------------------------------------------------------------
+# --- every page ---
 
 PAGES = ["/", "/?week=2026-W27", "/?month=2026-06", "/papers/2606.00002", "/trending", "/search?q=learning"]
 
@@ -294,7 +341,15 @@ def test_pages_are_semantic_phone_ready_and_safe(client, corpus, path):
     response = client.get(path)
     html = response.content.decode()
     assert response.status_code == 200
-    for tag in ['<html lang="en">', '<meta name="viewport"', 'name="color-scheme" content="light dark"', "<main", "<nav", "<header", "<footer"]:
+    for tag in [
+        '<html lang="en">',
+        '<meta name="viewport"',
+        'name="color-scheme" content="light dark"',
+        "<main",
+        "<nav",
+        "<header",
+        "<footer",
+    ]:
         assert tag in html, tag
     assert "script-src 'self'" in response["Content-Security-Policy"]
     assert "<script>" not in html  # no inline script anywhere: everything is a file under /static/
@@ -314,7 +369,8 @@ def test_no_n_plus_one_queries(client, corpus, path, django_assert_max_num_queri
 def test_the_stylesheet_has_dark_mode_and_a_phone_layout(client):
     from django.contrib.staticfiles import finders
 
-    css = open(finders.find("paperfeed/site.css")).read()
+    with open(finders.find("paperfeed/site.css")) as f:
+        css = f.read()
     assert "@media (prefers-color-scheme: dark)" in css
     assert "@media (max-width: 40rem)" in css
 
@@ -323,3 +379,18 @@ def test_head_requests_have_no_body(client, corpus):
     response = client.head("/")
     assert response.status_code == 200
     assert response.content == b""
+
+
+def test_very_broad_queries_rank_the_most_recent_matches(client, corpus, monkeypatch):
+    from paperfeed.papers.services.search import sqlite_fts
+
+    everything = titles(client.get("/search", {"q": "learning"}))
+    assert len(everything) == 3
+    newest_two = list(Paper.objects.filter(title__in=everything).order_by("-id").values_list("title", flat=True)[:2])
+    monkeypatch.setattr(sqlite_fts, "RANK_CAP", 2)
+    response = client.get("/search", {"q": "learning"})
+    html = response.content.decode()
+    assert sorted(titles(response)) == sorted(newest_two)
+    assert f"{len(everything)} results" in html  # the count is still of every match
+    assert "picked from the most recent ones" in html
+    assert 'rel="next"' not in html

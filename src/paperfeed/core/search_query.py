@@ -30,6 +30,12 @@ ACRONYMS: dict[str, tuple[str, ...]] = {
     "rag": ("retrieval augmented generation",),
     "rlhf": ("reinforcement learning from human feedback",),
 }
+# Words nearly every abstract has: they cost the most to rank and say nothing about the topic. They are dropped
+# from a query that has other words, and kept inside "quoted phrases".
+STOP_WORDS = frozenset(
+    "a an and are as at be by for from has have in into is it its of on or that the their these this to was were "
+    "we which with".split()
+)
 _EXPANSIONS = {phrase: acronym for acronym, phrases in ACRONYMS.items() for phrase in phrases}
 
 # A word is a run of letters and digits, as the unicode61 tokenizer sees it; everything else separates words.
@@ -84,7 +90,14 @@ def parse_query(text: str) -> SearchQuery:
             terms.append(term)
         if len(terms) >= MAX_TERMS:
             break
+    content = [t for t in terms if not _is_stop_word(t)]
+    if any(not t.negated for t in content):
+        terms = content
     return SearchQuery(tuple(terms))
+
+
+def _is_stop_word(term: Term) -> bool:
+    return len(term.words) == 1 and not term.prefix and not term.negated and term.words[0] in STOP_WORDS
 
 
 def _quote(words: tuple[str, ...]) -> str:

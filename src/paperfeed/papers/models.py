@@ -64,7 +64,12 @@ class Authorship(models.Model):
 
     class Meta:
         ordering = ["paper", "position"]
-        constraints = [models.UniqueConstraint(fields=["paper", "position"], name="authorship_unique_position")]
+        constraints = [
+            models.UniqueConstraint(fields=["paper", "position"], name="authorship_unique_position")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position + 1}. {self.author}"
 
 
 class DailyEntry(models.Model):

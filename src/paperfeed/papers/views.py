@@ -92,7 +92,12 @@ def search(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "")
     filters = _filters(request)
     query = parse_query(text)
-    context = {"q": text[:1000], "filters": filters, "query": query, "categories": catalog.primary_categories()}
+    context = {
+        "q": text[:1000],
+        "filters": filters,
+        "query": query,
+        "categories": catalog.primary_categories(),
+    }
     if query:
         context["results"] = search_papers(query, filters, _page_number(request))
     return render(request, "papers/search.html", context)

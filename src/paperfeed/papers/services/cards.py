@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, OuterRef, Prefetch, QuerySet, Subquery
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from paperfeed.papers.models import Authorship, DailyEntry, Paper
 
@@ -17,21 +18,18 @@ SHOWN_AUTHORS = 3
 class PaperCard:
     paper: Paper
     upvotes: int
-    day: date | None
+    day: date | None  # the day it was listed (in the period shown), else its publication date
+    authors: tuple[str, ...]
     title_html: str = ""  # set for search hits: the title with matches marked
     snippet_html: str = ""
 
     @property
-    def author_names(self) -> list[str]:
-        return [a.author.name for a in self.paper.authorships.all()]
-
-    @property
-    def first_authors(self) -> list[str]:
-        return self.author_names[:SHOWN_AUTHORS]
+    def first_authors(self) -> tuple[str, ...]:
+        return self.authors[:SHOWN_AUTHORS]
 
     @property
     def author_count(self) -> int:
-        return len(self.paper.authorships.all())
+        return len(self.authors)
 
     @property
     def more_authors(self) -> int:
@@ -43,30 +41,39 @@ def with_upvotes(papers: QuerySet[Paper]) -> QuerySet[Paper]:
 
 
 def card_queryset(papers: QuerySet[Paper], first_day_from: date | None = None) -> QuerySet[Paper]:
-    """The papers with all a card needs: organization, ordered authors, upvotes and listing day."""
+    """The papers with their organization, upvotes and listing day (the first one from first_day_from on)."""
     entries = DailyEntry.objects.filter(paper=OuterRef("pk"))
     if first_day_from is not None:
         entries = entries.filter(day__gte=first_day_from)
-    return (
-        papers.select_related("organization")
-        .prefetch_related(
-            Prefetch("authorships", queryset=Authorship.objects.select_related("author").order_by("position"))
-        )
-        .annotate(listed_on=Subquery(entries.order_by("day").values("day")[:1]))
+    return with_upvotes(papers).select_related("organization").annotate(
+        listed_on=Subquery(entries.order_by("day").values("day")[:1])
     )
 
 
-def cards_from(papers: Sequence[Paper]) -> list[PaperCard]:
-    """Cards for papers fetched through card_queryset (and with_upvotes)."""
-    return [PaperCard(p, getattr(p, "upvotes", 0), p.listed_on or p.published) for p in papers]
+def author_names(paper_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
+    """Each paper's author names in order, in one query (plain tuples: cheaper than model objects)."""
+    names: dict[int, list[str]] = defaultdict(list)
+    rows = (
+        Authorship.objects.filter(paper_id__in=paper_ids)
+        .order_by("paper_id", "position")
+        .values_list("paper_id", "author__name")
+    )
+    for paper_id, name in rows:
+        names[paper_id].append(name)
+    return {pid: tuple(found) for pid, found in names.items()}
+
+
+def cards_from(papers: Sequence[Paper], extra: dict[int, dict] | None = None) -> list[PaperCard]:
+    """Cards for papers fetched through card_queryset, in their order; `extra` adds fields per paper id."""
+    names = author_names([p.id for p in papers])
+    extra = extra or {}
+    return [
+        PaperCard(p, p.upvotes, p.listed_on or p.published, names.get(p.id, ()), **extra.get(p.id, {}))
+        for p in papers
+    ]
 
 
 def cards_for_ids(paper_ids: Sequence[int], extra: dict[int, dict] | None = None) -> list[PaperCard]:
-    """Cards in the order of paper_ids; `extra` adds fields (such as search highlights) per id."""
-    papers = {p.id: p for p in card_queryset(with_upvotes(Paper.objects.filter(id__in=paper_ids)))}
-    extra = extra or {}
-    return [
-        PaperCard(p, p.upvotes, p.listed_on or p.published, **extra.get(pid, {}))
-        for pid in paper_ids
-        if (p := papers.get(pid)) is not None
-    ]
+    """Cards in the order of paper_ids (unknown ids are left out)."""
+    found = {p.id: p for p in card_queryset(Paper.objects.filter(id__in=paper_ids))}
+    return cards_from([found[pid] for pid in paper_ids if pid in found], extra)

@@ -11,7 +11,7 @@ from django.db.models import Max, Min
 
 from paperfeed.core.periods import Kind, Period, containing, day_period
 from paperfeed.papers.models import DailyEntry, Paper
-from paperfeed.papers.services.cards import card_queryset, cards_from, with_upvotes
+from paperfeed.papers.services.cards import card_queryset, cards_from
 
 Sort = Literal["votes", "newest"]
 SORTS: dict[str, tuple[str, ...]] = {
@@ -48,7 +48,7 @@ def _adjacent(period: Period, kind: Kind) -> tuple[Period | None, Period | None]
 
 def listing(period: Period, sort: Sort = "votes", page_number: int | str = 1) -> Listing:
     entries = DailyEntry.objects.filter(day__range=(period.start, period.end)).values("paper_id")
-    papers = card_queryset(with_upvotes(Paper.objects.filter(id__in=entries)), first_day_from=period.start)
+    papers = card_queryset(Paper.objects.filter(id__in=entries), first_day_from=period.start)
     paginator = Paginator(papers.order_by(*SORTS[sort]), PAGE_SIZE)
     page = paginator.get_page(page_number)
     page.object_list = cards_from(list(page.object_list))

@@ -152,9 +152,7 @@ class PaperLoader:
             self._update_papers(cursor, updates)
             written = [(pks[r.arxiv_id], r) for r in inserts] + [(pk, r) for pk, _, r in updates]
             self._write_authorships(cursor, written, new_authors)
-            self.search.index(
-                [SearchDocument(pk, r.title, r.abstract, r.authors) for pk, r in written]
-            )
+            self.search.index([SearchDocument(pk, r.title, r.abstract, r.authors) for pk, r in written])
             all_pks = {aid: s.pk for aid, s in stored.items()} | pks
             summary.daily_entries += self._add_daily_entries(cursor, latest.values(), all_pks)
         # Only once the batch is committed may its new authors join the cache.
@@ -166,7 +164,8 @@ class PaperLoader:
         rows: dict[str, tuple] = {}
         for chunk in _chunks(arxiv_ids):
             cursor.execute(
-                f"SELECT id, {', '.join(PAPER_COLUMNS)} FROM {PAPER} WHERE arxiv_id IN ({_placeholders(len(chunk))})",
+                f"SELECT id, {', '.join(PAPER_COLUMNS)} FROM {PAPER} "
+                f"WHERE arxiv_id IN ({_placeholders(len(chunk))})",
                 chunk,
             )
             for pk, *row in cursor.fetchall():

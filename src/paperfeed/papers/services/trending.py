@@ -9,7 +9,7 @@ from django.conf import settings
 
 from paperfeed.core.trending import rank_by_score, trending_scores
 from paperfeed.papers.models import Paper, Vote
-from paperfeed.papers.services.cards import PaperCard, card_queryset, cards_for_ids, cards_from, with_upvotes
+from paperfeed.papers.services.cards import PaperCard, card_queryset, cards_for_ids, cards_from
 
 TRENDING_SIZE = 50
 
@@ -24,10 +24,12 @@ class Trending:
 def trending(now: datetime, limit: int = TRENDING_SIZE) -> Trending:
     half_life = timedelta(hours=settings.PAPERFEED_TRENDING_HALF_LIFE_HOURS)
     since = now - timedelta(days=settings.PAPERFEED_TRENDING_WINDOW_DAYS)
-    votes = Vote.objects.filter(created_at__gte=since, created_at__lte=now).values_list("paper_id", "created_at")
+    votes = Vote.objects.filter(created_at__gte=since, created_at__lte=now).values_list(
+        "paper_id", "created_at"
+    )
     scores = trending_scores(votes, now, half_life)
     if not scores:
-        newest = card_queryset(with_upvotes(Paper.objects.all())).order_by("-published", "-arxiv_id")[:limit]
+        newest = card_queryset(Paper.objects.all()).order_by("-published", "-arxiv_id")[:limit]
         return Trending(cards_from(list(newest)), {}, has_votes=False)
     ranked = rank_by_score(scores)[:limit]
     return Trending(cards_for_ids(ranked), scores, has_votes=True)

@@ -31,7 +31,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
         parser.add_argument("--skip-bad", action="store_true", help="report malformed lines and go on")
-        parser.add_argument("--batch-size", type=int, default=2000, help="lines per transaction (default 2000)")
+        parser.add_argument(
+            "--batch-size", type=int, default=2000, help="lines per transaction (default 2000)"
+        )
 
     def handle(self, *args, file: Path, skip_bad: bool, batch_size: int, **options):
         if not file.is_file():

@@ -47,13 +47,18 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 class Command(BaseCommand):
-    help = "Serve paperfeed with gunicorn (migrating first, and loading the demo corpus into an empty database)."
+    help = (
+        "Serve paperfeed with gunicorn (migrating first, and loading the demo corpus into an empty database)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
         parser.add_argument(
-            "--workers", type=int, default=settings.PAPERFEED_WORKERS, help="worker processes (PAPERFEED_WORKERS)"
+            "--workers",
+            type=int,
+            default=settings.PAPERFEED_WORKERS,
+            help="worker processes (PAPERFEED_WORKERS)",
         )
         parser.add_argument("--no-demo", action="store_true", help="never load the demo corpus")
 

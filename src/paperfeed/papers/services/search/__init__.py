@@ -41,8 +41,10 @@ class SearchHit:
 @dataclass(frozen=True)
 class SearchPage:
     hits: list[SearchHit]
-    total: int
+    total: int  # how many papers match
+    reachable: int  # how many of them can be paged through (all, unless capped)
     relaxed: bool  # no paper had every word, so these match any of them
+    capped: bool = False  # so many matched that only the most recently added ones were ranked
 
 
 class SearchBackend(Protocol):
@@ -73,6 +75,7 @@ class SearchResults:
     page: int
     pages: int
     relaxed: bool
+    capped: bool
 
     @property
     def has_previous(self) -> bool:
@@ -89,7 +92,10 @@ def search_papers(query: SearchQuery, filters: SearchFilters, page: int = 1) -> 
     found = get_backend().search(query, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     cards = cards_for_ids(
         [hit.paper_id for hit in found.hits],
-        extra={hit.paper_id: {"title_html": hit.title_html, "snippet_html": hit.snippet_html} for hit in found.hits},
+        extra={
+            hit.paper_id: {"title_html": hit.title_html, "snippet_html": hit.snippet_html}
+            for hit in found.hits
+        },
     )
-    pages = min(max((found.total + PAGE_SIZE - 1) // PAGE_SIZE, 1), MAX_PAGE)
-    return SearchResults(query, cards, found.total, page, pages, found.relaxed)
+    pages = min(max((found.reachable + PAGE_SIZE - 1) // PAGE_SIZE, 1), MAX_PAGE)
+    return SearchResults(query, cards, found.total, page, pages, found.relaxed, found.capped)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from django.db import connection
 from django.utils.html import escape
@@ -12,9 +13,12 @@ from paperfeed.papers.models import Paper
 from paperfeed.papers.services.search import SearchDocument, SearchFilters, SearchHit, SearchPage
 
 TABLE = "papers_search"
-# Control characters cannot occur in indexed text (records.clean_text drops them), so they mark matches safely.
+# Indexed text has no control characters (records.clean_text drops them), so these mark matches safely.
 START, END = "\x02", "\x03"
 SNIPPET_TOKENS = 40
+# A query matching more papers than this is ranked among the RANK_CAP most recently added of them: BM25 costs
+# ~2.5 µs per match, and the pages people read (50 of 20) stay well inside it. See docs/ranking.md.
+RANK_CAP = 2000
 
 
 def marked_to_html(text: str) -> str:
@@ -34,7 +38,8 @@ class SqliteFtsBackend:
         with connection.cursor() as cursor:
             cursor.executemany(f"DELETE FROM {TABLE} WHERE rowid = %s", [(pid,) for pid in paper_ids])
 
-    def _where(self, filters: SearchFilters) -> tuple[str, list]:
+    def _where(self, filters: SearchFilters) -> tuple[str, str, list]:
+        """The FROM and WHERE clauses for a MATCH with these filters (the paper table joins only when needed)."""
         clauses, params = [f"{TABLE} MATCH %s"], []
         if filters.category:
             clauses.append("EXISTS (SELECT 1 FROM json_each(p.categories) WHERE json_each.value = %s)")
@@ -45,34 +50,45 @@ class SqliteFtsBackend:
         if filters.date_to:
             clauses.append("p.published <= %s")
             params.append(filters.date_to.isoformat())
-        return " AND ".join(clauses), params
+        source = TABLE if len(clauses) == 1 else f"{TABLE} JOIN {Paper._meta.db_table} p ON p.id = {TABLE}.rowid"
+        return source, " AND ".join(clauses), params
 
     def _run(self, tiers: list[str], filters: SearchFilters, offset: int, limit: int) -> SearchPage:
         """Rank each tier's matches by BM25 and list the tiers one after the other."""
-        where, params = self._where(filters)
-        source = f"{TABLE} JOIN {Paper._meta.db_table} p ON p.id = {TABLE}.rowid"
-        total, hits = 0, []
+        source, where, params = self._where(filters)
+        total, reachable, hits, capped = 0, 0, [], False
         with connection.cursor() as cursor:
             for expression in tiers:
                 cursor.execute(f"SELECT count(*) FROM {source} WHERE {where}", [expression, *params])
                 count = cursor.fetchone()[0]
                 # The part of the requested page [offset, offset + limit) that falls in this tier.
-                start = max(offset - total, 0)
+                start = max(offset - reachable, 0)
                 wanted = limit - len(hits)
-                if wanted > 0 and start < count:
+                if wanted > 0 and start < min(count, RANK_CAP):
+                    recent = ""
+                    if count > RANK_CAP:
+                        # BM25 costs time for every match: rank only the RANK_CAP most recently added ones.
+                        cursor.execute(
+                            f"SELECT {TABLE}.rowid FROM {source} WHERE {where} "
+                            f"ORDER BY {TABLE}.rowid DESC LIMIT 1 OFFSET {RANK_CAP - 1}",
+                            [expression, *params],
+                        )
+                        recent = f" AND {TABLE}.rowid >= {int(cursor.fetchone()[0])}"
+                        capped = True
                     cursor.execute(
                         f"SELECT {TABLE}.rowid, highlight({TABLE}, 0, %s, %s), "
                         f"snippet({TABLE}, 1, %s, %s, '…', {SNIPPET_TOKENS}) "
-                        f"FROM {source} WHERE {where} ORDER BY rank LIMIT %s OFFSET %s",
+                        f"FROM {source} WHERE {where}{recent} ORDER BY rank LIMIT %s OFFSET %s",
                         [START, END, START, END, expression, *params, wanted, start],
                     )
                     hits += [SearchHit(pid, marked_to_html(t), marked_to_html(s)) for pid, t, s in cursor.fetchall()]
                 total += count
-        return SearchPage(hits=hits, total=total, relaxed=False)
+                reachable += min(count, RANK_CAP)
+        return SearchPage(hits=hits, total=total, reachable=reachable, relaxed=False, capped=capped)
 
     def search(self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int) -> SearchPage:
         page = self._run(fts5_tiers(query), filters, offset, limit)
         if page.total == 0 and len(query.positive) > 1:
             relaxed = self._run(fts5_tiers(query, match_all=False), filters, offset, limit)
-            return SearchPage(hits=relaxed.hits, total=relaxed.total, relaxed=True)
+            return replace(relaxed, relaxed=True)
         return page
