@@ -63,7 +63,13 @@ def fresh_database() -> None:
     from django.db import connection
 
     with connection.cursor() as cursor:
-        for table in ["papers_vote", "papers_dailyentry", "papers_authorship", "papers_author", "papers_paper"]:
+        for table in [
+            "papers_vote",
+            "papers_dailyentry",
+            "papers_authorship",
+            "papers_author",
+            "papers_paper",
+        ]:
             cursor.execute(f"DELETE FROM {table}")
         cursor.execute("DELETE FROM papers_search")
     with connection.cursor() as cursor:
@@ -162,7 +168,9 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     parser.add_argument("--repeat", type=int, default=5, help="runs of each query (default 5)")
     args = parser.parse_args()
@@ -181,27 +189,35 @@ def main() -> None:
     service, page = searches["service"], searches["page"]
     print(f"## Run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print()
-    print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"SQLite {__import__('sqlite3').sqlite_version}; source {args.source.name} ({n:,} papers); "
-          f"database {size_mb:,.0f} MB.")
+    print(
+        f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
+        f"SQLite {__import__('sqlite3').sqlite_version}; source {args.source.name} ({n:,} papers); "
+        f"database {size_mb:,.0f} MB."
+    )
     print()
     print("| phase | seconds | papers/s |")
     print("|---|---:|---:|")
     print(f"| read + parse + validate only (no database) | {parse_s:.2f} | {n / parse_s:,.0f} |")
     print(f"| load into tables, no keyword index | {tables_s:.2f} | {n / tables_s:,.0f} |")
     print(f"| keyword index (FTS5) only | {index_s:.2f} | {n / index_s:,.0f} |")
-    print(f"| **full load** (`paperfeed load-jsonl`: tables + index) | {full_s:.2f} | {loaded / full_s:,.0f} |")
+    print(
+        f"| **full load** (`paperfeed load-jsonl`: tables + index) | {full_s:.2f} | {loaded / full_s:,.0f} |"
+    )
     print()
     print(f"Search over {loaded:,} papers, {len(QUERIES)} queries × {args.repeat} runs, first page of 20:")
     print()
     print("| measure | p50 ms | p95 ms | max ms |")
     print("|---|---:|---:|---:|")
-    for name, values in (("search service (query + cards)", service), ("whole /search page (test client)", page)):
+    for name, values in (
+        ("search service (query + cards)", service),
+        ("whole /search page (test client)", page),
+    ):
         print(f"| {name} | {percentile(values, 50):.1f} | {percentile(values, 95):.1f} | {max(values):.1f} |")
     print()
-    print("Median service time per query (ms): " + ", ".join(
-        f"`{q}` {t:.1f}" for q, t in searches["per_query"].items()
-    ))
+    print(
+        "Median service time per query (ms): "
+        + ", ".join(f"`{q}` {t:.1f}" for q, t in searches["per_query"].items())
+    )
 
 
 if __name__ == "__main__":

@@ -198,3 +198,14 @@ def test_an_empty_file_loads_nothing(tmp_path):
 def test_a_missing_file_is_a_clear_error(tmp_path):
     with pytest.raises(CommandError, match="no such file"):
         call_command("load_jsonl", str(tmp_path / "nope.jsonl"))
+
+
+def test_progress_is_reported_up_to_the_whole_file(small_file):
+    calls = []
+    load_jsonl(
+        small_file, batch_size=3, on_progress=lambda done, total, papers: calls.append((done, total, papers))
+    )
+    size = small_file.stat().st_size
+    assert len(calls) >= 4  # after each of the 4 batches, and at the end
+    assert [c[0] for c in calls] == sorted(c[0] for c in calls)
+    assert calls[-1] == (size, size, 10)

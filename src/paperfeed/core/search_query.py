@@ -30,11 +30,11 @@ ACRONYMS: dict[str, tuple[str, ...]] = {
     "rag": ("retrieval augmented generation",),
     "rlhf": ("reinforcement learning from human feedback",),
 }
-# Words nearly every abstract has: they cost the most to rank and say nothing about the topic. They are dropped
-# from a query that has other words, and kept inside "quoted phrases".
+# Words nearly every abstract has: they cost the most to rank and say nothing about the topic. They are
+# dropped from a query that has other words, and kept inside "quoted phrases".
 STOP_WORDS = frozenset(
-    "a an and are as at be by for from has have in into is it its of on or that the their these this to was were "
-    "we which with".split()
+    "a an and are as at be by for from has have in into is it its of on or that the their these this to was "
+    "were we which with".split()
 )
 _EXPANSIONS = {phrase: acronym for acronym, phrases in ACRONYMS.items() for phrase in phrases}
 

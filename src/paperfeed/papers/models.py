@@ -58,7 +58,8 @@ class Paper(models.Model):
 class Authorship(models.Model):
     """An author's place in a paper's author list (0 = first author)."""
 
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authorships")
+    # No index of its own: the unique (paper, position) constraint's index serves lookups by paper.
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="authorships", db_index=False)
     author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="authorships")
     position = models.PositiveSmallIntegerField()
 
@@ -80,7 +81,8 @@ class DailyEntry(models.Model):
         HUGGINGFACE = "hf", "Hugging Face daily papers"
         SUBMISSION = "submission", "submitted by a user"
 
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="daily_entries")
+    # No index of its own: the unique (paper, day, source) constraint's index serves lookups by paper.
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="daily_entries", db_index=False)
     day = models.DateField()
     source = models.CharField(max_length=16, choices=Source.choices, default=Source.ARXIV)
     submitted_by = models.ForeignKey(

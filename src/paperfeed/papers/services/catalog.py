@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.cache import cache
 from django.db.models import Prefetch
 
 from paperfeed.papers.models import Authorship, Paper
@@ -22,7 +23,11 @@ def paper_by_arxiv_id(arxiv_id: str) -> Paper | None:
 
 
 def primary_categories() -> list[str]:
-    """Every primary category that some paper has, for the search filter."""
+    """Every primary category that some paper has, for the search filter (cached: it seldom changes)."""
+    return cache.get_or_set("paperfeed:primary-categories", _primary_categories, timeout=600)
+
+
+def _primary_categories() -> list[str]:
     return list(
         Paper.objects.order_by("primary_category").values_list("primary_category", flat=True).distinct()
     )

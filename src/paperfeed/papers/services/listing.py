@@ -11,7 +11,7 @@ from django.db.models import Max, Min
 
 from paperfeed.core.periods import Kind, Period, containing, day_period
 from paperfeed.papers.models import DailyEntry, Paper
-from paperfeed.papers.services.cards import card_queryset, cards_from
+from paperfeed.papers.services.cards import cards_for_ids, with_upvotes
 
 Sort = Literal["votes", "newest"]
 SORTS: dict[str, tuple[str, ...]] = {
@@ -48,13 +48,17 @@ def _adjacent(period: Period, kind: Kind) -> tuple[Period | None, Period | None]
 
 def listing(period: Period, sort: Sort = "votes", page_number: int | str = 1) -> Listing:
     entries = DailyEntry.objects.filter(day__range=(period.start, period.end)).values("paper_id")
-    papers = card_queryset(Paper.objects.filter(id__in=entries), first_day_from=period.start)
-    paginator = Paginator(papers.order_by(*SORTS[sort]), PAGE_SIZE)
-    page = paginator.get_page(page_number)
-    page.object_list = cards_from(list(page.object_list))
+    # Order and count narrow rows (ids), then build cards for the one page shown.
+    ordered = (
+        with_upvotes(Paper.objects.filter(id__in=entries)).order_by(*SORTS[sort]).values_list("id", flat=True)
+    )
+    page = Paginator(ordered, PAGE_SIZE).get_page(page_number)
+    page.object_list = cards_for_ids(list(page.object_list), first_day_from=period.start)
     previous, next_ = _adjacent(period, period.kind)
-    bounds = DailyEntry.objects.aggregate(first=Min("day"), last=Max("day"))
-    return Listing(period, page, previous, next_, bounds["first"], bounds["last"])
+    # Two single-aggregate queries: SQLite answers each from the index; MIN and MAX together scan the table.
+    first = DailyEntry.objects.aggregate(day=Min("day"))["day"]
+    last = DailyEntry.objects.aggregate(day=Max("day"))["day"]
+    return Listing(period, page, previous, next_, first, last)
 
 
 def default_period(today: date) -> Period | None:

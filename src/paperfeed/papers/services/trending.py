@@ -9,7 +9,7 @@ from django.conf import settings
 
 from paperfeed.core.trending import rank_by_score, trending_scores
 from paperfeed.papers.models import Paper, Vote
-from paperfeed.papers.services.cards import PaperCard, card_queryset, cards_for_ids, cards_from
+from paperfeed.papers.services.cards import PaperCard, cards_for_ids
 
 TRENDING_SIZE = 50
 
@@ -29,7 +29,7 @@ def trending(now: datetime, limit: int = TRENDING_SIZE) -> Trending:
     )
     scores = trending_scores(votes, now, half_life)
     if not scores:
-        newest = card_queryset(Paper.objects.all()).order_by("-published", "-arxiv_id")[:limit]
-        return Trending(cards_from(list(newest)), {}, has_votes=False)
+        newest = Paper.objects.order_by("-published", "-arxiv_id").values_list("id", flat=True)[:limit]
+        return Trending(cards_for_ids(list(newest)), {}, has_votes=False)
     ranked = rank_by_score(scores)[:limit]
     return Trending(cards_for_ids(ranked), scores, has_votes=True)
