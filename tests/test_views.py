@@ -213,14 +213,23 @@ def test_old_style_ids_resolve(client, corpus):
     assert client.get("/papers/hep-th/9901001v2").status_code == 200
 
 
-@pytest.mark.parametrize(
-    "path", ["/papers/2606.99999", "/papers/not-an-id", "/papers/", "/papers/../../etc/passwd", "/nowhere"]
-)
+@pytest.mark.parametrize("path", ["/papers/not-an-id", "/papers/", "/papers/../../etc/passwd", "/nowhere"])
 def test_unknown_pages_get_a_friendly_404(client, corpus, path):
     response = client.get(path)
     assert response.status_code == 404
     html = response.content.decode()
     assert "Nothing here" in html and 'action="/search"' in html
+
+
+@pytest.mark.parametrize("path", ["/papers/2606.99999", "/papers/2606.99999v3", "/papers/math/0101001"])
+def test_a_paper_we_do_not_have_points_to_arxiv(client, corpus, path):
+    response = client.get(path)
+    assert response.status_code == 404
+    html = response.content.decode()
+    arxiv_id = path.removeprefix("/papers/")
+    assert f"arXiv:{arxiv_id} is not on this site yet" in html
+    assert f'href="https://arxiv.org/abs/{arxiv_id}"' in html
+    assert 'action="/search"' in html
 
 
 # --- trending ---

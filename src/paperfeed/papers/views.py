@@ -55,7 +55,7 @@ def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         raise Http404(f"{arxiv_id} is not an arXiv id")
     paper = catalog.paper_by_arxiv_id(parsed.id)
     if paper is None:
-        raise Http404(f"No paper {parsed.id} here yet")
+        return render(request, "papers/paper_missing.html", {"arxiv_id": parsed}, status=404)
     version = parsed.version or paper.version
     return render(
         request,
