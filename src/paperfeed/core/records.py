@@ -50,11 +50,16 @@ def clean_text(value: str) -> str:
     return " ".join(value.translate(_CONTROL).split())
 
 
-def _text(obj: dict, key: str, required: bool = True, allow_empty: bool = False) -> str | None:
+def _field(obj: dict, key: str, required: bool):
     value = obj.get(key)
+    if value is None and required:
+        raise RecordError(f"`{key}` is missing")
+    return value
+
+
+def _text(obj: dict, key: str, required: bool = True, allow_empty: bool = False) -> str | None:
+    value = _field(obj, key, required)
     if value is None:
-        if required:
-            raise RecordError(f"`{key}` is missing")
         return None
     if not isinstance(value, str):
         raise RecordError(f"`{key}` must be a string, not {type(value).__name__}")
@@ -67,19 +72,15 @@ def _text(obj: dict, key: str, required: bool = True, allow_empty: bool = False)
 
 
 def _names(obj: dict, key: str) -> tuple[str, ...]:
-    value = obj.get(key)
-    if value is None:
-        raise RecordError(f"`{key}` is missing")
+    value = _field(obj, key, required=True)
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise RecordError(f"`{key}` must be a list of strings")
     return tuple(name for name in map(clean_text, value) if name)
 
 
-def _date(obj: dict, key: str, required: bool) -> date | None:
-    value = obj.get(key)
+def _date(obj: dict, key: str) -> date | None:
+    value = _field(obj, key, required=False)
     if value is None:
-        if required:
-            raise RecordError(f"`{key}` is missing")
         return None
     if not isinstance(value, str):
         raise RecordError(f"`{key}` must be a date string (YYYY-MM-DD), not {type(value).__name__}")
@@ -104,9 +105,9 @@ def record_from_dict(obj: object) -> PaperRecord:
     primary = _text(obj, "primary_category", required=not categories) or categories[0]
     if primary not in categories:
         categories = (primary, *categories)
-    listed_on = _date(obj, "first_listed", required=False)
-    published = _date(obj, "published", required=False) or listed_on
-    updated = _date(obj, "updated", required=False) or _date(obj, "last_seen", required=False)
+    listed_on = _date(obj, "first_listed")
+    published = _date(obj, "published") or listed_on
+    updated = _date(obj, "updated") or _date(obj, "last_seen")
     if updated is not None and published is not None and updated <= published:
         updated = None
     return PaperRecord(
