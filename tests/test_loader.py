@@ -1,6 +1,7 @@
 """`paperfeed load-jsonl`: good files, bad lines, duplicates, re-runs and upserts."""
 
 import gzip
+import io
 import json
 from datetime import date
 
@@ -11,6 +12,7 @@ from django.core.management.base import CommandError
 
 from paperfeed.papers.models import Author, Authorship, DailyEntry, Paper, Vote
 from paperfeed.papers.services.loading import BadLine, load_jsonl
+from paperfeed.papers.services.progress import file_progress
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -209,3 +211,25 @@ def test_progress_is_reported_up_to_the_whole_file(small_file):
     assert len(calls) >= 4  # after each of the 4 batches, and at the end
     assert [c[0] for c in calls] == sorted(c[0] for c in calls)
     assert calls[-1] == (size, size, 10)
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_progress_bar_is_drawn_on_a_terminal(small_file):
+    screen = Terminal()
+    update, close = file_progress("Loading small.jsonl", stream=screen)
+    load_jsonl(small_file, batch_size=4, on_progress=update)
+    close()
+    drawn = screen.getvalue()
+    assert "Loading small.jsonl" in drawn and "100%" in drawn and "10 papers" in drawn
+
+
+def test_no_progress_bar_in_logs_and_cron_mail(small_file):
+    log = io.StringIO()
+    update, close = file_progress("Loading small.jsonl", stream=log)
+    load_jsonl(small_file, on_progress=update)
+    close()
+    assert log.getvalue() == ""
