@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import io
 import os
+import re
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +41,8 @@ class PaperRecord:
     updated: date | None
     comment: str | None
     listed_on: date | None  # the day it appeared in arXiv's daily listing: its daily entry
+    doi: str | None = None
+    journal_ref: str | None = None
 
 
 def clean_text(value: str) -> str:
@@ -48,6 +51,73 @@ def clean_text(value: str) -> str:
     if value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " ":
         return value
     return " ".join(value.translate(_CONTROL).split())
+
+
+# Tags that leak into abstracts from feeds and HTML sources. Only these are removed: a bare `<` is common in
+# LaTeX ($a<b$) and must survive.
+_MARKUP = re.compile(
+    r"</?(?:p|br|b|i|u|em|strong|span|div|a|sub|sup|tt|code|pre|ul|ol|li|font|h[1-6])(?:\s[^<>]*)?/?>",
+    re.IGNORECASE,
+)
+
+
+def strip_markup(value: str) -> str:
+    """Text with stray HTML tags (<p>, <br/>, <a href=…>, …) removed and their text kept."""
+    if "<" not in value:
+        return value
+    return _MARKUP.sub(" ", value)
+
+
+def make_record(
+    *,
+    arxiv_id: str,
+    title: str,
+    abstract: str,
+    authors: list[str] | tuple[str, ...],
+    categories: list[str] | tuple[str, ...] = (),
+    primary_category: str | None = None,
+    version: int | None = None,
+    published: date | None = None,
+    updated: date | None = None,
+    comment: str | None = None,
+    listed_on: date | None = None,
+    doi: str | None = None,
+    journal_ref: str | None = None,
+) -> PaperRecord:
+    """A clean, checked PaperRecord from a source's fields; RecordError says what is wrong.
+
+    The id may carry a version (2503.11731v2), which fills `version` when it is not given. Text is cleaned
+    (markup stripped from the abstract, whitespace folded, control characters dropped); empty optional
+    strings become None; the primary category is put first among the categories.
+    """
+    parsed = parse_arxiv_id(arxiv_id or "")
+    if parsed is None:
+        raise RecordError(f"{(arxiv_id or '')[:40]!r} is not an arXiv id (like 2503.11731 or hep-th/9901001)")
+    title = clean_text(strip_markup(title or ""))
+    if not title:
+        raise RecordError(f"{parsed.id}: the title is empty")
+    names = tuple(name for name in (clean_text(a) for a in authors) if name)
+    cats = tuple(c for c in (clean_text(c) for c in categories) if c)
+    primary = clean_text(primary_category or "") or (cats[0] if cats else "")
+    if primary and primary not in cats:
+        cats = (primary, *cats)
+    if updated is not None and published is not None and updated <= published:
+        updated = None
+    return PaperRecord(
+        arxiv_id=parsed.id,
+        version=version if version is not None else parsed.version,
+        title=title,
+        abstract=clean_text(strip_markup(abstract or "")),
+        authors=names,
+        categories=cats,
+        primary_category=primary,
+        published=published,
+        updated=updated,
+        comment=clean_text(comment or "") or None,
+        listed_on=listed_on,
+        doi=clean_text(doi or "") or None,
+        journal_ref=clean_text(journal_ref or "") or None,
+    )
 
 
 def _field(obj: dict, key: str, required: bool):
