@@ -49,6 +49,26 @@ SETTINGS: tuple[Setting, ...] = (
         "How fast an upvote's weight fades on /trending: it counts half after this many hours.",
     ),
     Setting("PAPERFEED_TRENDING_WINDOW_DAYS", "14", "Upvotes older than this are ignored by /trending."),
+    Setting(
+        "PAPERFEED_ARXIV_OAI_URL", "https://oaipmh.arxiv.org/oai", "arXiv's OAI-PMH service (2025 system)."
+    ),
+    Setting("PAPERFEED_ARXIV_RSS_URL", "https://rss.arxiv.org", "arXiv's announcement feeds (RSS and Atom)."),
+    Setting("PAPERFEED_ARXIV_API_URL", "https://export.arxiv.org/api/query", "arXiv's search and id API."),
+    Setting("PAPERFEED_HF_API_URL", "https://huggingface.co", "Hugging Face, for its daily papers list."),
+    Setting(
+        "PAPERFEED_CONTACT_EMAIL",
+        "(none)",
+        "Your address, sent in the User-Agent of every harvest request as arXiv asks of harvesters.",
+    ),
+    Setting(
+        "PAPERFEED_ARXIV_DELAY_SECONDS",
+        "3",
+        "Pause between two requests to arXiv. arXiv's terms ask for at least 3 seconds; do not lower it.",
+    ),
+    Setting("PAPERFEED_HTTP_TIMEOUT_SECONDS", "30", "How long to wait for a source to answer one request."),
+    Setting(
+        "PAPERFEED_HTTP_RETRIES", "4", "Retries of a failed request (timeouts, 429, 5xx) before giving up."
+    ),
 )
 
 
@@ -65,7 +85,8 @@ def env_bool(name: str, default: bool) -> bool:
     return value.lower() in {"1", "true", "yes", "on"}
 
 
-def env_number(name: str, default: float) -> float:
+def env_number(name: str, default: float, minimum: float | None = None) -> float:
+    """A number from the environment; above 0 (or at least `minimum` when given)."""
     value = env(name)
     if value is None:
         return default
@@ -73,8 +94,10 @@ def env_number(name: str, default: float) -> float:
         number = float(value)
     except ValueError:
         raise SystemExit(f"{name}={value!r} is not a number") from None
-    if number <= 0:
+    if minimum is None and number <= 0:
         raise SystemExit(f"{name}={value!r} must be greater than 0")
+    if minimum is not None and number < minimum:
+        raise SystemExit(f"{name}={value!r} must be at least {minimum:g}")
     return number
 
 

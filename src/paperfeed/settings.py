@@ -98,6 +98,15 @@ PAPERFEED_WORKERS = int(config.env_number("PAPERFEED_WORKERS", 2))
 PAPERFEED_TRENDING_HALF_LIFE_HOURS = config.env_number("PAPERFEED_TRENDING_HALF_LIFE_HOURS", 24)
 PAPERFEED_TRENDING_WINDOW_DAYS = config.env_number("PAPERFEED_TRENDING_WINDOW_DAYS", 14)
 
+PAPERFEED_ARXIV_OAI_URL = config.env("PAPERFEED_ARXIV_OAI_URL") or "https://oaipmh.arxiv.org/oai"
+PAPERFEED_ARXIV_RSS_URL = config.env("PAPERFEED_ARXIV_RSS_URL") or "https://rss.arxiv.org"
+PAPERFEED_ARXIV_API_URL = config.env("PAPERFEED_ARXIV_API_URL") or "https://export.arxiv.org/api/query"
+PAPERFEED_HF_API_URL = config.env("PAPERFEED_HF_API_URL") or "https://huggingface.co"
+PAPERFEED_CONTACT_EMAIL = config.env("PAPERFEED_CONTACT_EMAIL")
+PAPERFEED_ARXIV_DELAY_SECONDS = config.env_number("PAPERFEED_ARXIV_DELAY_SECONDS", 3, minimum=0)
+PAPERFEED_HTTP_TIMEOUT_SECONDS = config.env_number("PAPERFEED_HTTP_TIMEOUT_SECONDS", 30)
+PAPERFEED_HTTP_RETRIES = int(config.env_number("PAPERFEED_HTTP_RETRIES", 4, minimum=0))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

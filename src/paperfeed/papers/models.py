@@ -35,6 +35,15 @@ class Paper(models.Model):
     published = models.DateField(null=True, blank=True, db_index=True, help_text="first announced")
     updated = models.DateField(null=True, blank=True, help_text="last revised, when later than published")
     comment = models.TextField(blank=True, default="")
+    doi = models.CharField("DOI", max_length=200, blank=True, db_default="")
+    journal_ref = models.CharField("journal reference", max_length=500, blank=True, db_default="")
+    project_url = models.URLField("project page", max_length=500, blank=True, db_default="")
+    code_url = models.URLField("code repository", max_length=500, blank=True, db_default="")
+    hf_upvotes = models.PositiveIntegerField(
+        "Hugging Face upvotes",
+        db_default=0,
+        help_text="imported from huggingface.co; local upvotes are Votes",
+    )
     organization = models.ForeignKey(
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="papers"
     )
@@ -88,6 +97,9 @@ class DailyEntry(models.Model):
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
     )
+    submitter_name = models.CharField(
+        max_length=200, blank=True, db_default="", help_text="who submitted it on another site (Hugging Face)"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -113,3 +125,14 @@ class Vote(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} ▲ {self.paper.arxiv_id}"
+
+
+class HarvestState(models.Model):
+    """Where a harvest of a source stands, so an interrupted run resumes and the next one continues."""
+
+    name = models.CharField(max_length=200, unique=True, help_text="e.g. arxiv-oai:cs:arXiv")
+    state = models.JSONField(default=dict)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return self.name

@@ -33,7 +33,11 @@ PAPER_COLUMNS = (
     "published",
     "updated",
     "comment",
+    "doi",
+    "journal_ref",
 )
+# Where each column sits in a row tuple.
+ID, VERSION, TITLE, ABSTRACT, CATEGORIES, PRIMARY, PUBLISHED, UPDATED, COMMENT, DOI, JOURNAL = range(11)
 
 
 class BadLine(Exception):
@@ -63,6 +67,19 @@ class LoadSummary:
     def papers(self) -> int:
         return self.new + self.updated + self.unchanged
 
+    def describe(self) -> str:
+        """One line for people: what the load changed."""
+        if not self.changed:
+            text = f"Nothing changed: all {self.papers:,} papers were already up to date."
+        else:
+            text = (
+                f"{self.papers:,} papers: {self.new:,} new, {self.updated:,} updated, "
+                f"{self.unchanged:,} unchanged; {self.daily_entries:,} daily-list entries added."
+            )
+        if self.duplicates:
+            text += f" {self.duplicates:,} ids appeared more than once (the later line was kept)."
+        return text
+
 
 def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
     for start in range(0, len(items), size):
@@ -85,11 +102,21 @@ def _row(record: PaperRecord) -> tuple:
         record.published.isoformat() if record.published else None,
         record.updated.isoformat() if record.updated else None,
         record.comment or "",
+        record.doi or "",
+        record.journal_ref or "",
     )
 
 
 def _iso(value) -> str | None:
     return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+@dataclass(frozen=True)
+class Written:
+    """What one batch did: each arXiv id's paper pk, and which papers it left unchanged."""
+
+    pks: dict[str, int]
+    unchanged: set[str]
 
 
 @dataclass(frozen=True)
@@ -99,24 +126,43 @@ class _Stored:
     authors: tuple[str, ...]
 
 
-def _merge(stored: _Stored, record: PaperRecord) -> tuple | None:
-    """The row to write for a record of a paper already stored, or None when it brings nothing new.
+@dataclass(frozen=True)
+class _Update:
+    pk: int
+    row: tuple
+    authors: tuple[str, ...]
 
-    A record of an older version than the stored one is stale and ignored; the earliest known publication
-    date and the latest update date are kept.
+
+def _merge(stored: _Stored, record: PaperRecord) -> _Update | None:
+    """What to write for a record of a paper already stored, or None when it brings nothing new.
+
+    Sources know different things (Hugging Face gives no categories, the arXiv API no listing day), so a
+    record fills in what it knows and never erases what another source said: empty fields keep the stored
+    value. A record of an older version than the stored one is stale and ignored. The earliest known
+    publication date and the latest update date are kept.
     """
-    old = stored.row
-    new = _row(record)
-    if old[1] is not None and new[1] is not None and new[1] < old[1]:
+    old, new = stored.row, list(_row(record))
+    if old[VERSION] is not None and new[VERSION] is not None and new[VERSION] < old[VERSION]:
         return None
-    published = min(d for d in (old[6], new[6]) if d) if (old[6] or new[6]) else None
-    updated = max(d for d in (old[7], new[7]) if d) if (old[7] or new[7]) else None
-    if updated and published and updated <= published:
-        updated = None
-    version = new[1] if new[1] is not None else old[1]
-    merged = (new[0], version, *new[2:6], published, updated, new[8])
-    same = merged[:4] == old[:4] and merged[5:] == old[5:] and orjson.loads(old[4]) == list(record.categories)
-    return None if same and stored.authors == record.authors else merged
+    if new[VERSION] is None:
+        new[VERSION] = old[VERSION]
+    for column in (ABSTRACT, COMMENT, DOI, JOURNAL, PRIMARY):
+        if not new[column]:
+            new[column] = old[column]
+    if not record.categories:
+        new[CATEGORIES] = old[CATEGORIES]
+    dates = [d for d in (old[PUBLISHED], new[PUBLISHED]) if d]
+    new[PUBLISHED] = min(dates) if dates else None
+    dates = [d for d in (old[UPDATED], new[UPDATED]) if d]
+    new[UPDATED] = max(dates) if dates else None
+    if new[UPDATED] and new[PUBLISHED] and new[UPDATED] <= new[PUBLISHED]:
+        new[UPDATED] = None
+    authors = record.authors or stored.authors
+    same_categories = orjson.loads(new[CATEGORIES]) == orjson.loads(old[CATEGORIES])
+    rest = [c for c in range(len(new)) if c != CATEGORIES]
+    if same_categories and all(new[c] == old[c] for c in rest) and authors == stored.authors:
+        return None
+    return _Update(stored.pk, tuple(new), authors)
 
 
 class PaperLoader:
@@ -128,8 +174,8 @@ class PaperLoader:
         self._author_ids: dict[str, int] = {}
         self._seen: set[str] = set()
 
-    def write(self, records: Sequence[PaperRecord], summary: LoadSummary) -> None:
-        """Upsert one batch in one transaction: all of it is written, or none of it."""
+    def write(self, records: Sequence[PaperRecord], summary: LoadSummary) -> Written:
+        """Upsert one batch in one transaction (all of it or nothing)."""
         latest: dict[str, PaperRecord] = {}
         for record in records:
             if record.arxiv_id in self._seen:
@@ -140,25 +186,40 @@ class PaperLoader:
         with transaction.atomic(), connection.cursor() as cursor:
             stored = self._stored(cursor, list(latest))
             inserts = [r for aid, r in latest.items() if aid not in stored]
-            updates: list[tuple[int, tuple, PaperRecord]] = []
+            updates: list[_Update] = []
+            unchanged: set[str] = set()
             for aid, record in latest.items():
                 if aid in stored:
-                    merged = _merge(stored[aid], record)
-                    if merged is None:
-                        summary.unchanged += 1
+                    update = _merge(stored[aid], record)
+                    if update is None:
+                        unchanged.add(aid)
                     else:
-                        updates.append((stored[aid].pk, merged, record))
+                        updates.append(update)
             pks = self._insert_papers(cursor, inserts)
             self._update_papers(cursor, updates)
-            written = [(pks[r.arxiv_id], r) for r in inserts] + [(pk, r) for pk, _, r in updates]
-            self._write_authorships(cursor, written, new_authors)
-            self.search.index([SearchDocument(pk, r.title, r.abstract, r.authors) for pk, r in written])
+            # (pk, title, abstract, authors) of every paper written, as stored now.
+            written = [(pks[r.arxiv_id], r.title, r.abstract, r.authors) for r in inserts] + [
+                (u.pk, u.row[TITLE], u.row[ABSTRACT], u.authors) for u in updates
+            ]
+            self._write_authorships(cursor, [(pk, authors) for pk, _, _, authors in written], new_authors)
+            self.search.index([SearchDocument(*paper) for paper in written])
             all_pks = {aid: s.pk for aid, s in stored.items()} | pks
             summary.daily_entries += self._add_daily_entries(cursor, latest.values(), all_pks)
         # Only once the batch is committed may its new authors join the cache.
         self._author_ids.update(new_authors)
         summary.new += len(inserts)
         summary.updated += len(updates)
+        summary.unchanged += len(unchanged)
+        return Written(all_pks, unchanged)
+
+    def delete(self, arxiv_ids: Sequence[str]) -> int:
+        """Remove papers that their source withdrew (OAI-PMH deleted records), with their search entries."""
+        if not arxiv_ids:
+            return 0
+        with transaction.atomic():
+            doomed = Paper.objects.filter(arxiv_id__in=list(arxiv_ids))
+            self.search.remove(list(doomed.values_list("id", flat=True)))
+            return doomed.delete()[1].get(Paper._meta.label, 0)
 
     def _stored(self, cursor, arxiv_ids: list[str]) -> dict[str, _Stored]:
         rows: dict[str, tuple] = {}
@@ -170,7 +231,7 @@ class PaperLoader:
             )
             for pk, *row in cursor.fetchall():
                 # Drivers differ in how dates come back (date objects or text): compare them as ISO text.
-                row[6], row[7] = _iso(row[6]), _iso(row[7])
+                row[PUBLISHED], row[UPDATED] = _iso(row[PUBLISHED]), _iso(row[UPDATED])
                 rows[row[0]] = (pk, tuple(row))
         authors: dict[int, list[str]] = {pk: [] for pk, _ in rows.values()}
         for chunk in _chunks(list(authors)):
@@ -198,24 +259,26 @@ class PaperLoader:
             pks.update(cursor.fetchall())
         return pks
 
-    def _update_papers(self, cursor, updates: list[tuple[int, tuple, PaperRecord]]) -> None:
+    def _update_papers(self, cursor, updates: list[_Update]) -> None:
         if not updates:
             return
         assignments = ", ".join(f"{column} = %s" for column in PAPER_COLUMNS[1:])
         cursor.executemany(
-            f"UPDATE {PAPER} SET {assignments} WHERE id = %s", [(*row[1:], pk) for pk, row, _ in updates]
+            f"UPDATE {PAPER} SET {assignments} WHERE id = %s", [(*u.row[1:], u.pk) for u in updates]
         )
-        pks = [pk for pk, _, _ in updates]
+        pks = [u.pk for u in updates]
         for chunk in _chunks(pks):
             cursor.execute(f"DELETE FROM {AUTHORSHIP} WHERE paper_id IN ({_placeholders(len(chunk))})", chunk)
         self.search.remove(pks)
 
-    def _write_authorships(self, cursor, written: list[tuple[int, PaperRecord]], new_authors: dict) -> None:
-        names = {name for _, record in written for name in record.authors}
+    def _write_authorships(
+        self, cursor, written: list[tuple[int, tuple[str, ...]]], new_authors: dict
+    ) -> None:
+        names = {name for _, authors in written for name in authors}
         ids = self._resolve_authors(cursor, names, new_authors)
         cursor.executemany(
             f"INSERT INTO {AUTHORSHIP} (paper_id, author_id, position) VALUES (%s, %s, %s)",
-            [(pk, ids[name], i) for pk, record in written for i, name in enumerate(record.authors)],
+            [(pk, ids[name], i) for pk, authors in written for i, name in enumerate(authors)],
         )
 
     def _resolve_authors(self, cursor, names: set[str], new_authors: dict[str, int]) -> dict[str, int]:
@@ -253,16 +316,18 @@ class PaperLoader:
         return cursor.rowcount  # ignored conflicts count 0
 
 
-def load_jsonl(
+def load_file(
     path: Path,
+    parse: Callable[[bytes], PaperRecord] = parse_jsonl_line,
     *,
     batch_size: int = 2000,
     skip_bad: bool = False,
     on_progress: Callable[[int, int, int], None] | None = None,
 ) -> LoadSummary:
-    """Load a papers.jsonl(.gz) file. A bad line raises BadLine before its batch is written, unless skip_bad.
+    """Load a file of one record per line (plain or gzip), parsing each line with `parse`.
 
-    on_progress(bytes_read, bytes_total, papers_so_far) is called after each committed batch.
+    A bad line raises BadLine before its batch is written, unless skip_bad. on_progress(bytes_read,
+    bytes_total, papers_so_far) is called after each committed batch.
     """
     summary = LoadSummary()
     loader = PaperLoader()
@@ -271,7 +336,7 @@ def load_jsonl(
         try:
             for lineno, line in reader:
                 try:
-                    batch.append(parse_jsonl_line(line))
+                    batch.append(parse(line))
                 except RecordError as error:
                     if not skip_bad:
                         raise BadLine(path, lineno, str(error), summary) from None
@@ -293,3 +358,8 @@ def load_jsonl(
         if on_progress:
             on_progress(reader.size, reader.size, summary.papers + summary.duplicates)
     return summary
+
+
+def load_jsonl(path: Path, **options) -> LoadSummary:
+    """Load a papers.jsonl(.gz) file (the format of shared/data/arxiv-daily)."""
+    return load_file(path, parse_jsonl_line, **options)
