@@ -17,9 +17,7 @@ from pathlib import Path
 
 import orjson
 
-DEFAULT_SOURCE = (
-    Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "arxiv-daily" / "papers.jsonl.gz"
-)
+DEFAULT_SOURCE = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "arxiv-daily" / "papers.jsonl.gz"
 PORTER = "tokenize='porter unicode61 remove_diacritics 2'"
 FILE_PRAGMAS = "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-65536;"
 VARIANTS = [
@@ -37,9 +35,7 @@ VARIANTS = [
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     args = parser.parse_args()
     with gzip.open(args.source, "rb") as f:
@@ -51,9 +47,7 @@ def main() -> None:
         for label, where, options, pragmas in VARIANTS:
             path = ":memory:" if where == "memory" else str(Path(tmp) / f"{len(label)}.db")
             db = sqlite3.connect(path, isolation_level=None)
-            db.executescript(
-                f"{pragmas} CREATE VIRTUAL TABLE s USING fts5(title, abstract, authors, {options});"
-            )
+            db.executescript(f"{pragmas} CREATE VIRTUAL TABLE s USING fts5(title, abstract, authors, {options});")
             start = time.perf_counter()
             for offset in range(0, len(rows), 2000):
                 db.execute("BEGIN")

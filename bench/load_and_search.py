@@ -168,9 +168,7 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", type=Path, default=DEFAULT_SOURCE)
     parser.add_argument("--repeat", type=int, default=5, help="runs of each query (default 5)")
     args = parser.parse_args()
@@ -200,9 +198,7 @@ def main() -> None:
     print(f"| read + parse + validate only (no database) | {parse_s:.2f} | {n / parse_s:,.0f} |")
     print(f"| load into tables, no keyword index | {tables_s:.2f} | {n / tables_s:,.0f} |")
     print(f"| keyword index (FTS5) only | {index_s:.2f} | {n / index_s:,.0f} |")
-    print(
-        f"| **full load** (`paperfeed load-jsonl`: tables + index) | {full_s:.2f} | {loaded / full_s:,.0f} |"
-    )
+    print(f"| **full load** (`paperfeed load-jsonl`: tables + index) | {full_s:.2f} | {loaded / full_s:,.0f} |")
     print()
     print(f"Search over {loaded:,} papers, {len(QUERIES)} queries × {args.repeat} runs, first page of 20:")
     print()
@@ -215,8 +211,7 @@ def main() -> None:
         print(f"| {name} | {percentile(values, 50):.1f} | {percentile(values, 95):.1f} | {max(values):.1f} |")
     print()
     print(
-        "Median service time per query (ms): "
-        + ", ".join(f"`{q}` {t:.1f}" for q, t in searches["per_query"].items())
+        "Median service time per query (ms): " + ", ".join(f"`{q}` {t:.1f}" for q, t in searches["per_query"].items())
     )
 
 

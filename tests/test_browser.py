@@ -11,9 +11,7 @@ pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(
-    os.environ.get("PAPERFEED_TEST_ARTIFACTS", Path(__file__).parent.parent / ".test-data" / "artifacts")
-)
+ARTIFACTS = Path(os.environ.get("PAPERFEED_TEST_ARTIFACTS", Path(__file__).parent.parent / ".test-data" / "artifacts"))
 
 
 @pytest.fixture(scope="module")
@@ -63,9 +61,7 @@ def test_daily_list_paper_katex_and_search(demo_site, page):
     abstract = page.locator(".abstract-full")
     expect(abstract.locator(".katex").first).to_be_visible()
     assert "$" not in abstract.inner_text().replace("\\$", "")  # every formula was typeset
-    expect(page.get_by_role("link", name="PDF")).to_have_attribute(
-        "href", re.compile(r"^https://arxiv.org/pdf/2606\.")
-    )
+    expect(page.get_by_role("link", name="PDF")).to_have_attribute("href", re.compile(r"^https://arxiv.org/pdf/2606\."))
 
     page.get_by_label("Search papers").fill("MLP")
     page.get_by_label("Search papers").press("Enter")

@@ -22,9 +22,7 @@ def test_parses_every_id_style(text, expected):
     assert parse_arxiv_id(text) == expected
 
 
-@pytest.mark.parametrize(
-    "text", ["", "hello", "2503.117", "2503.11731v", "../etc/passwd", "2503.11731<script>"]
-)
+@pytest.mark.parametrize("text", ["", "hello", "2503.117", "2503.11731v", "../etc/passwd", "2503.11731<script>"])
 def test_rejects_what_is_not_an_id(text):
     assert parse_arxiv_id(text) is None
 

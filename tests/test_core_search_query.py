@@ -19,8 +19,7 @@ DOCS = [
 def fts():
     db = sqlite3.connect(":memory:")
     db.execute(
-        "CREATE VIRTUAL TABLE s USING fts5(title, abstract, authors, "
-        "tokenize='porter unicode61 remove_diacritics 2')"
+        "CREATE VIRTUAL TABLE s USING fts5(title, abstract, authors, tokenize='porter unicode61 remove_diacritics 2')"
     )
     db.executemany("INSERT INTO s VALUES (?, ?, ?)", DOCS)
     return db

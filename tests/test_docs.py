@@ -31,9 +31,7 @@ def test_every_setting_the_code_reads_is_declared():
     assert used <= declared, f"read but not declared in paperfeed.config.SETTINGS: {sorted(used - declared)}"
 
 
-@pytest.mark.parametrize(
-    "command", sorted(p.stem for p in COMMANDS.glob("*.py") if not p.stem.startswith("_"))
-)
+@pytest.mark.parametrize("command", sorted(p.stem for p in COMMANDS.glob("*.py") if not p.stem.startswith("_")))
 def test_every_command_is_documented(command):
     assert f"paperfeed {command.replace('_', '-')}" in README
 

@@ -29,9 +29,7 @@ def rows_of(path):
 def snapshot():
     return (
         list(
-            Paper.objects.order_by("id").values_list(
-                "arxiv_id", "title", "abstract", "version", "published", "updated"
-            )
+            Paper.objects.order_by("id").values_list("arxiv_id", "title", "abstract", "version", "published", "updated")
         ),
         list(Authorship.objects.order_by("id").values_list("paper__arxiv_id", "author__name", "position")),
         list(DailyEntry.objects.order_by("id").values_list("paper__arxiv_id", "day", "source")),
@@ -77,9 +75,7 @@ def test_a_rerun_changes_nothing_and_says_so(small_file, capsys):
 def test_a_malformed_line_stops_the_load_and_keeps_earlier_batches(small_file):
     rows = rows_of(small_file)
     lines = (
-        [json.dumps(r) for r in rows[:4]]
-        + ['{"id": "2606.99999", "title": oops}']
-        + [json.dumps(r) for r in rows[4:]]
+        [json.dumps(r) for r in rows[:4]] + ['{"id": "2606.99999", "title": oops}'] + [json.dumps(r) for r in rows[4:]]
     )
     write_lines(small_file, lines)
     with pytest.raises(BadLine) as error:
@@ -177,9 +173,7 @@ def test_a_new_version_updates_the_paper_and_keeps_votes_and_entries(small_file,
     from paperfeed.core.search_query import parse_query
     from paperfeed.papers.services.search import SearchFilters, search_papers
 
-    assert [c.paper.arxiv_id for c in search_papers(parse_query("v2 graph"), SearchFilters()).cards] == [
-        "2606.00002"
-    ]
+    assert [c.paper.arxiv_id for c in search_papers(parse_query("v2 graph"), SearchFilters()).cards] == ["2606.00002"]
 
 
 def test_an_older_version_does_not_overwrite_a_newer_one(small_file, tmp_path):
@@ -204,9 +198,7 @@ def test_a_missing_file_is_a_clear_error(tmp_path):
 
 def test_progress_is_reported_up_to_the_whole_file(small_file):
     calls = []
-    load_jsonl(
-        small_file, batch_size=3, on_progress=lambda done, total, papers: calls.append((done, total, papers))
-    )
+    load_jsonl(small_file, batch_size=3, on_progress=lambda done, total, papers: calls.append((done, total, papers)))
     size = small_file.stat().st_size
     assert len(calls) >= 4  # after each of the 4 batches, and at the end
     assert [c[0] for c in calls] == sorted(c[0] for c in calls)

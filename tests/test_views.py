@@ -396,11 +396,7 @@ def test_no_n_plus_one_queries(client, corpus, path, tmp_path):
     rows = [json.loads(line) for line in SMALL.read_text().splitlines()]
     more = tmp_path / "more.jsonl"
     more.write_text(
-        "".join(
-            json.dumps(dict(r, id=f"2607.{n:03d}{i:02d}")) + "\n"
-            for n in range(10)
-            for i, r in enumerate(rows)
-        )
+        "".join(json.dumps(dict(r, id=f"2607.{n:03d}{i:02d}")) + "\n" for n in range(10) for i, r in enumerate(rows))
     )
     load_jsonl(more)
     decorate()
@@ -428,9 +424,7 @@ def test_very_broad_queries_rank_the_most_recent_matches(client, corpus, monkeyp
 
     everything = titles(client.get("/search", {"q": "learning"}))
     assert len(everything) == 3
-    newest_two = list(
-        Paper.objects.filter(title__in=everything).order_by("-id").values_list("title", flat=True)[:2]
-    )
+    newest_two = list(Paper.objects.filter(title__in=everything).order_by("-id").values_list("title", flat=True)[:2])
     monkeypatch.setattr(sqlite_fts, "RANK_CAP", 2)
     response = client.get("/search", {"q": "learning"})
     html = response.content.decode()

@@ -49,9 +49,7 @@ SETTINGS: tuple[Setting, ...] = (
         "How fast an upvote's weight fades on /trending: it counts half after this many hours.",
     ),
     Setting("PAPERFEED_TRENDING_WINDOW_DAYS", "14", "Upvotes older than this are ignored by /trending."),
-    Setting(
-        "PAPERFEED_ARXIV_OAI_URL", "https://oaipmh.arxiv.org/oai", "arXiv's OAI-PMH service (2025 system)."
-    ),
+    Setting("PAPERFEED_ARXIV_OAI_URL", "https://oaipmh.arxiv.org/oai", "arXiv's OAI-PMH service (2025 system)."),
     Setting("PAPERFEED_ARXIV_RSS_URL", "https://rss.arxiv.org", "arXiv's announcement feeds (RSS and Atom)."),
     Setting("PAPERFEED_ARXIV_API_URL", "https://export.arxiv.org/api/query", "arXiv's search and id API."),
     Setting("PAPERFEED_HF_API_URL", "https://huggingface.co", "Hugging Face, for its daily papers list."),
@@ -66,9 +64,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Pause between two requests to arXiv. arXiv's terms ask for at least 3 seconds; do not lower it.",
     ),
     Setting("PAPERFEED_HTTP_TIMEOUT_SECONDS", "30", "How long to wait for a source to answer one request."),
-    Setting(
-        "PAPERFEED_HTTP_RETRIES", "4", "Retries of a failed request (timeouts, 429, 5xx) before giving up."
-    ),
+    Setting("PAPERFEED_HTTP_RETRIES", "4", "Retries of a failed request (timeouts, 429, 5xx) before giving up."),
 )
 
 

@@ -84,18 +84,14 @@ def parse_day(value: str, param: str = "date") -> date:
     """A YYYY-MM-DD date, or PeriodError naming `param`."""
     value = value.strip()
     if not _DAY.fullmatch(value):
-        raise PeriodError(
-            param, f"{param}={value[:40]!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-06-30"
-        )
+        raise PeriodError(param, f"{param}={value[:40]!r} is not a date: write it as YYYY-MM-DD, e.g. 2026-06-30")
     try:
         return date.fromisoformat(value)
     except ValueError:
         raise PeriodError(param, f"{param}={value!r} is not a real calendar date") from None
 
 
-def parse_period(
-    date_: str | None = None, week: str | None = None, month: str | None = None
-) -> Period | None:
+def parse_period(date_: str | None = None, week: str | None = None, month: str | None = None) -> Period | None:
     """The period the query parameters ask for, None when none is given; PeriodError when malformed."""
     given = [(name, v) for name, v in (("date", date_), ("week", week), ("month", month)) if v is not None]
     if not given:
@@ -110,15 +106,11 @@ def parse_period(
     if name == "week":
         match = _WEEK.fullmatch(value)
         if not match:
-            raise PeriodError(
-                "week", f"week={value[:40]!r} is not an ISO week: write it as YYYY-Www, e.g. 2026-W27"
-            )
+            raise PeriodError("week", f"week={value[:40]!r} is not an ISO week: write it as YYYY-Www, e.g. 2026-W27")
         try:
             monday = date.fromisocalendar(int(match[1]), int(match[2]), 1)
         except ValueError:
-            raise PeriodError(
-                "week", f"week={value!r}: year {match[1]} has no week {int(match[2])}"
-            ) from None
+            raise PeriodError("week", f"week={value!r}: year {match[1]} has no week {int(match[2])}") from None
         return week_period(monday)
     match = _MONTH.fullmatch(value)
     if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1:

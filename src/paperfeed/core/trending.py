@@ -17,9 +17,7 @@ def vote_weight(voted_at: datetime, now: datetime, half_life: timedelta) -> floa
     return 0.5 ** (age / half_life.total_seconds())
 
 
-def trending_scores(
-    votes: Iterable[tuple[int, datetime]], now: datetime, half_life: timedelta
-) -> dict[int, float]:
+def trending_scores(votes: Iterable[tuple[int, datetime]], now: datetime, half_life: timedelta) -> dict[int, float]:
     """Score per paper id from (paper_id, voted_at) pairs."""
     scores: dict[int, float] = {}
     for paper_id, voted_at in votes:

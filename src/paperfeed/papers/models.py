@@ -74,9 +74,7 @@ class Authorship(models.Model):
 
     class Meta:
         ordering = ["paper", "position"]
-        constraints = [
-            models.UniqueConstraint(fields=["paper", "position"], name="authorship_unique_position")
-        ]
+        constraints = [models.UniqueConstraint(fields=["paper", "position"], name="authorship_unique_position")]
 
     def __str__(self) -> str:
         return f"{self.position + 1}. {self.author}"
@@ -104,9 +102,7 @@ class DailyEntry(models.Model):
 
     class Meta:
         verbose_name_plural = "daily entries"
-        constraints = [
-            models.UniqueConstraint(fields=["paper", "day", "source"], name="daily_entry_unique_source")
-        ]
+        constraints = [models.UniqueConstraint(fields=["paper", "day", "source"], name="daily_entry_unique_source")]
         indexes = [models.Index(fields=["day", "paper"], name="daily_entry_day_paper")]
 
     def __str__(self) -> str:

@@ -50,13 +50,7 @@ class PaperCard:
 
 def with_upvotes(papers: QuerySet[Paper]) -> QuerySet[Paper]:
     """Annotate `upvotes`: a correlated count per paper, which needs no GROUP BY over wide paper rows."""
-    votes = (
-        Vote.objects.filter(paper=OuterRef("pk"))
-        .order_by()
-        .values("paper")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
+    votes = Vote.objects.filter(paper=OuterRef("pk")).order_by().values("paper").annotate(n=Count("*")).values("n")
     return papers.annotate(upvotes=Coalesce(Subquery(votes), 0))
 
 
@@ -90,8 +84,7 @@ def cards_from(papers: Sequence[Paper], extra: dict[int, dict] | None = None) ->
     names = author_names([p.id for p in papers])
     extra = extra or {}
     return [
-        PaperCard(p, p.upvotes, p.listed_on or p.published, names.get(p.id, ()), **extra.get(p.id, {}))
-        for p in papers
+        PaperCard(p, p.upvotes, p.listed_on or p.published, names.get(p.id, ()), **extra.get(p.id, {})) for p in papers
     ]
 
 

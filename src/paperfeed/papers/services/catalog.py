@@ -11,9 +11,7 @@ from paperfeed.papers.services.cards import with_upvotes
 
 def paper_by_arxiv_id(arxiv_id: str) -> Paper | None:
     """The paper (id without version) with its ordered authors, organization, daily entries and upvotes."""
-    authorships = Prefetch(
-        "authorships", queryset=Authorship.objects.select_related("author").order_by("position")
-    )
+    authorships = Prefetch("authorships", queryset=Authorship.objects.select_related("author").order_by("position"))
     return (
         with_upvotes(Paper.objects.filter(arxiv_id=arxiv_id))
         .select_related("organization")
@@ -28,6 +26,4 @@ def primary_categories() -> list[str]:
 
 
 def _primary_categories() -> list[str]:
-    return list(
-        Paper.objects.order_by("primary_category").values_list("primary_category", flat=True).distinct()
-    )
+    return list(Paper.objects.order_by("primary_category").values_list("primary_category", flat=True).distinct())

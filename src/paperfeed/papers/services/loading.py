@@ -225,8 +225,7 @@ class PaperLoader:
         rows: dict[str, tuple] = {}
         for chunk in _chunks(arxiv_ids):
             cursor.execute(
-                f"SELECT id, {', '.join(PAPER_COLUMNS)} FROM {PAPER} "
-                f"WHERE arxiv_id IN ({_placeholders(len(chunk))})",
+                f"SELECT id, {', '.join(PAPER_COLUMNS)} FROM {PAPER} WHERE arxiv_id IN ({_placeholders(len(chunk))})",
                 chunk,
             )
             for pk, *row in cursor.fetchall():
@@ -253,9 +252,7 @@ class PaperLoader:
         )
         pks: dict[str, int] = {}
         for chunk in _chunks([r.arxiv_id for r in records]):
-            cursor.execute(
-                f"SELECT arxiv_id, id FROM {PAPER} WHERE arxiv_id IN ({_placeholders(len(chunk))})", chunk
-            )
+            cursor.execute(f"SELECT arxiv_id, id FROM {PAPER} WHERE arxiv_id IN ({_placeholders(len(chunk))})", chunk)
             pks.update(cursor.fetchall())
         return pks
 
@@ -263,17 +260,13 @@ class PaperLoader:
         if not updates:
             return
         assignments = ", ".join(f"{column} = %s" for column in PAPER_COLUMNS[1:])
-        cursor.executemany(
-            f"UPDATE {PAPER} SET {assignments} WHERE id = %s", [(*u.row[1:], u.pk) for u in updates]
-        )
+        cursor.executemany(f"UPDATE {PAPER} SET {assignments} WHERE id = %s", [(*u.row[1:], u.pk) for u in updates])
         pks = [u.pk for u in updates]
         for chunk in _chunks(pks):
             cursor.execute(f"DELETE FROM {AUTHORSHIP} WHERE paper_id IN ({_placeholders(len(chunk))})", chunk)
         self.search.remove(pks)
 
-    def _write_authorships(
-        self, cursor, written: list[tuple[int, tuple[str, ...]]], new_authors: dict
-    ) -> None:
+    def _write_authorships(self, cursor, written: list[tuple[int, tuple[str, ...]]], new_authors: dict) -> None:
         names = {name for _, authors in written for name in authors}
         ids = self._resolve_authors(cursor, names, new_authors)
         cursor.executemany(
@@ -286,9 +279,7 @@ class PaperLoader:
         missing = [name for name in names if name not in ids]
         for attempt in range(2):
             for chunk in _chunks(missing):
-                cursor.execute(
-                    f"SELECT name, id FROM {AUTHOR} WHERE name IN ({_placeholders(len(chunk))})", chunk
-                )
+                cursor.execute(f"SELECT name, id FROM {AUTHOR} WHERE name IN ({_placeholders(len(chunk))})", chunk)
                 found = dict(cursor.fetchall())
                 ids.update(found)
                 new_authors.update(found)
@@ -301,11 +292,7 @@ class PaperLoader:
         return ids
 
     def _add_daily_entries(self, cursor, records: Iterable[PaperRecord], pks: dict[str, int]) -> int:
-        rows = [
-            (pks[r.arxiv_id], r.listed_on.isoformat(), self.source)
-            for r in records
-            if r.listed_on is not None
-        ]
+        rows = [(pks[r.arxiv_id], r.listed_on.isoformat(), self.source) for r in records if r.listed_on is not None]
         if not rows:
             return 0
         cursor.executemany(

@@ -8,9 +8,7 @@ from collections.abc import Callable
 from tqdm import tqdm
 
 
-def file_progress(
-    description: str, stream=None
-) -> tuple[Callable[[int, int, int], None], Callable[[], None]]:
+def file_progress(description: str, stream=None) -> tuple[Callable[[int, int, int], None], Callable[[], None]]:
     """An on_progress(done_bytes, total_bytes, papers) callback drawing a bar, and a function closing it."""
     stream = stream or sys.stderr
     bar = tqdm(

@@ -24,9 +24,7 @@ class Trending:
 def trending(now: datetime, limit: int = TRENDING_SIZE) -> Trending:
     half_life = timedelta(hours=settings.PAPERFEED_TRENDING_HALF_LIFE_HOURS)
     since = now - timedelta(days=settings.PAPERFEED_TRENDING_WINDOW_DAYS)
-    votes = Vote.objects.filter(created_at__gte=since, created_at__lte=now).values_list(
-        "paper_id", "created_at"
-    )
+    votes = Vote.objects.filter(created_at__gte=since, created_at__lte=now).values_list("paper_id", "created_at")
     scores = trending_scores(votes, now, half_life)
     if not scores:
         newest = Paper.objects.order_by("-published", "-arxiv_id").values_list("id", flat=True)[:limit]

@@ -47,9 +47,7 @@ def _check_port_free(host: str, port: int) -> None:
 
 
 class Command(BaseCommand):
-    help = (
-        "Serve paperfeed with gunicorn (migrating first, and loading the demo corpus into an empty database)."
-    )
+    help = "Serve paperfeed with gunicorn (migrating first, and loading the demo corpus into an empty database)."
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")

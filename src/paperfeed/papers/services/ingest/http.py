@@ -95,8 +95,7 @@ class SourceClient:
                 wait = retry_after(response.headers.get("Retry-After"))
                 if wait is not None and wait > MAX_RETRY_AFTER:
                     raise FetchError(
-                        f"{_shown(response.request.url)}: {problem}, "
-                        f"asked to retry after {wait:.0f} s; try later"
+                        f"{_shown(response.request.url)}: {problem}, asked to retry after {wait:.0f} s; try later"
                     )
             if attempt >= self.retries:
                 shown = _shown(httpx.URL(url, params=params))

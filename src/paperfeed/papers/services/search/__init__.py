@@ -92,10 +92,7 @@ def search_papers(query: SearchQuery, filters: SearchFilters, page: int = 1) -> 
     found = get_backend().search(query, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     cards = cards_for_ids(
         [hit.paper_id for hit in found.hits],
-        extra={
-            hit.paper_id: {"title_html": hit.title_html, "snippet_html": hit.snippet_html}
-            for hit in found.hits
-        },
+        extra={hit.paper_id: {"title_html": hit.title_html, "snippet_html": hit.snippet_html} for hit in found.hits},
     )
     pages = min(max((found.reachable + PAGE_SIZE - 1) // PAGE_SIZE, 1), MAX_PAGE)
     return SearchResults(query, cards, found.total, page, pages, found.relaxed, found.capped)

@@ -50,9 +50,7 @@ class SqliteFtsBackend:
         if filters.date_to:
             clauses.append("p.published <= %s")
             params.append(filters.date_to.isoformat())
-        source = (
-            TABLE if len(clauses) == 1 else f"{TABLE} JOIN {Paper._meta.db_table} p ON p.id = {TABLE}.rowid"
-        )
+        source = TABLE if len(clauses) == 1 else f"{TABLE} JOIN {Paper._meta.db_table} p ON p.id = {TABLE}.rowid"
         return source, " AND ".join(clauses), params
 
     def _run(self, tiers: list[str], filters: SearchFilters, offset: int, limit: int) -> SearchPage:
@@ -83,10 +81,7 @@ class SqliteFtsBackend:
                         f"FROM {source} WHERE {where}{recent} ORDER BY rank LIMIT %s OFFSET %s",
                         [START, END, START, END, expression, *params, wanted, start],
                     )
-                    hits += [
-                        SearchHit(pid, marked_to_html(t), marked_to_html(s))
-                        for pid, t, s in cursor.fetchall()
-                    ]
+                    hits += [SearchHit(pid, marked_to_html(t), marked_to_html(s)) for pid, t, s in cursor.fetchall()]
                 total += count
                 reachable += min(count, RANK_CAP)
         return SearchPage(hits=hits, total=total, reachable=reachable, relaxed=False, capped=capped)

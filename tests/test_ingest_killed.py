@@ -1,0 +1,77 @@
+"""A harvest process killed (SIGKILL) between pages resumes where it stopped, with nothing written twice or half."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+from replay import ReplayServer, Reply
+from test_ingest import three_pages, token
+
+
+def run(data_dir, server, *args, wait=True):
+    env = {
+        **os.environ,
+        "PAPERFEED_DATA_DIR": str(data_dir),
+        "PAPERFEED_ARXIV_OAI_URL": server.url + "/oai",
+        "PAPERFEED_ARXIV_DELAY_SECONDS": "0.01",
+    }
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "paperfeed", "ingest", "arxiv-oai", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    if wait:
+        out, err = process.communicate(timeout=120)
+        return process.returncode, out, err
+    return process
+
+
+def count(db, sql):
+    with sqlite3.connect(db) as connection:
+        return connection.execute(sql).fetchone()[0]
+
+
+def test_a_killed_harvest_resumes_at_the_next_page(tmp_path):
+    data = tmp_path / "data"
+    subprocess.run(
+        [sys.executable, "-m", "paperfeed", "migrate", "-v0"],
+        env={**os.environ, "PAPERFEED_DATA_DIR": str(data)},
+        check=True,
+    )
+    db = data / "paperfeed.sqlite3"
+    first, second, third = three_pages()
+    server = ReplayServer().start()
+    try:
+        # Page 2 answers only after a minute: the process is killed while it waits for it.
+        server.route("/oai", first, Reply(second.body, delay=60))
+        process = run(data, server, "--from", "2026-07-10", "--until", "2026-07-11", wait=False)
+        deadline = time.monotonic() + 60
+        while len(server.requests_to("/oai")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(server.requests_to("/oai")) == 2, "the harvest never asked for page 2"
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        assert count(db, "SELECT count(*) FROM papers_paper") == 2  # page 1, whole
+        assert token(2) in count(db, "SELECT state FROM papers_harveststate")
+
+        server.route("/oai", second, third)
+        status, out, err = run(data, server)
+        assert status == 0, err
+        assert "Resumed an interrupted harvest" in out
+        assert server.requests_to("/oai")[-2].query == {
+            "verb": ["ListRecords"],
+            "resumptionToken": [token(2)],
+        }
+        assert count(db, "SELECT count(*) FROM papers_paper") == 5
+        assert count(db, "SELECT count(*) FROM papers_search") == 5
+        assert count(db, "SELECT count(DISTINCT paper_id || '-' || position) FROM papers_authorship") == count(
+            db, "SELECT count(*) FROM papers_authorship"
+        )
+    finally:
+        server.stop()
