@@ -244,6 +244,20 @@ def test_bad_dates_are_refused_before_any_request(server):
     assert server.requests == []
 
 
+def test_an_arxivraw_harvest_keeps_versions(server):
+    server.route(
+        "/oai",
+        Reply.fixture("arxiv_oai/listrecords_arXivRaw_set-physics-hep-th_2026-09-30_2026-10-03_final_trimmed.xml"),
+    )
+    status, out, _ = ingest(
+        "arxiv-oai", "--format", "arXivRaw", "--set", "physics:hep-th", "--from", "2026-09-30", "--until", "2026-10-03"
+    )
+    assert status == 0
+    assert server.requests[0].query["metadataPrefix"] == ["arXivRaw"]
+    assert Paper.objects.filter(version__gt=1).exists()
+    assert HarvestState.objects.filter(name="arxiv-oai:physics:hep-th:arXivRaw").exists()
+
+
 def test_the_arxiv_delay_defaults_to_three_seconds():
     from paperfeed.papers.services.ingest import arxiv_client
 
@@ -289,6 +303,15 @@ def test_a_weekend_feed_with_nothing_is_nothing_new(server):
     server.route("/atom/cs.LG", Reply(empty))
     status, out, _ = ingest("arxiv-new", "cs.LG")
     assert status == 1 and "no announcements" in out
+
+
+def test_unreadable_items_are_reported_with_reasons_and_the_rest_loaded(server):
+    server.route("/atom/math.OC", Reply.fixture("arxiv_rss/constructed_rss_math.OC_replace-cross_and_bad_items.xml"))
+    status, out, err = ingest("arxiv-new", "math.OC")
+    assert status == 0
+    assert err.count("skipped") == 2  # the item without an arXiv id and the one without a title
+    assert "1 replace-cross" in out
+    assert Paper.objects.count() == 2
 
 
 def test_categories_are_checked(server):
@@ -400,6 +423,16 @@ def test_a_snapshot_file_loads(tmp_path):
     assert [a.author.name for a in paper.authorships.order_by("position")][0] == "C. Balázs"
     status, out, _ = ingest("snapshot", str(snapshot_sample()))
     assert status == 1
+
+
+def test_a_gzipped_snapshot_loads_the_same(tmp_path):
+    import gzip
+
+    packed = tmp_path / "arxiv-metadata-oai-snapshot.json.gz"
+    packed.write_bytes(gzip.compress(snapshot_sample().read_bytes()))
+    status, out, _ = ingest("snapshot", str(packed))
+    assert status == 0
+    assert len(papers()) == len(snapshot_sample().read_text().splitlines())
 
 
 def test_a_snapshot_line_without_id_stops_with_file_and_line(tmp_path):

@@ -446,3 +446,20 @@ def test_staff_can_browse_papers_in_the_admin(client, corpus):
     paper = Paper.objects.get(arxiv_id="2606.00002")
     html = client.get(f"/admin/papers/paper/{paper.id}/change/").content.decode()
     assert "Edsger Dijkstra" in html
+
+
+def test_paper_page_shows_what_other_sources_added(client, corpus):
+    Paper.objects.filter(arxiv_id="2606.00002").update(
+        project_url="https://graph.example.org",
+        code_url="https://github.com/example/graphs",
+        hf_upvotes=42,
+        doi="10.1000/xyz123",
+        journal_ref="J. Graphs 12 (2026) 1-20",
+    )
+    html = client.get("/papers/2606.00002").content.decode()
+    assert 'href="https://graph.example.org"' in html and ">Project page<" in html
+    assert 'href="https://github.com/example/graphs"' in html and ">Code<" in html
+    assert "42 upvotes there" in html and 'href="https://huggingface.co/papers/2606.00002"' in html
+    assert 'href="https://doi.org/10.1000/xyz123"' in html and "J. Graphs 12 (2026) 1-20" in html
+    card = client.get("/?date=2026-06-30").content.decode()
+    assert "HF ▲ 42" in card
