@@ -67,21 +67,24 @@ def test_daily_list_paper_katex_and_search(demo_site, page):
     page.get_by_label("Search papers").press("Enter")
     expect(page).to_have_url(re.compile(r"/search\?q=MLP"))
     expect(page.locator("#results p.count")).to_contain_text("results")
-    expect(page.locator("#results article.card").first.locator("h3 mark")).to_have_text("MLP")
+    # Hybrid by default: the first papers are about MLPs, found by the word and by meaning.
+    expect(page.locator("input[name=mode][value=hybrid]")).to_be_checked()
+    for card in page.locator("#results article.card").all()[:3]:
+        expect(card.locator("mark").first).to_have_text(re.compile("^MLPs?$"))
     assert page.locator("#results mark").count() >= 10
     page.screenshot(path=ARTIFACTS / "search-mlp.png")
 
 
 def test_live_search_updates_results_in_place(demo_site, page):
-    page.goto(demo_site.url + "/search")
+    page.goto(demo_site.url + "/search?q=gaussian")
     page.locator("#q").fill("gaussian splatting")
     expect(page.locator("#results p.count")).to_contain_text("results", timeout=10_000)
     expect(page).to_have_url(re.compile(r"q=gaussian(\+|%20)splatting"))
-    assert page.locator("#results mark").first.inner_text().lower() in {
-        "gaussian",
-        "splatting",
-        "gaussian splatting",
-    }
+    assert re.fullmatch(r"gaussians?|splatting", page.locator("#results mark").first.inner_text().lower())
+    page.get_by_label("by meaning").check()
+    expect(page).to_have_url(re.compile(r"mode=semantic"))
+    expect(page.locator("#results article.card").first).to_contain_text("Gaussian")
+    assert page.locator("text=Search by meaning is not available").count() == 0
     page.locator("select[name=category]").select_option("cs.GR")
     expect(page).to_have_url(re.compile(r"category=cs.GR"))
     for category in page.locator("#results a.category").all_inner_texts():

@@ -124,3 +124,13 @@ def test_stop_words_are_dropped_unless_they_are_all_there_is():
     assert parse_query('"the art of war"').words() == ["the", "art", "of", "war"]  # phrases keep them
     assert parse_query("the of and").words() == ["the", "of", "and"]
     assert parse_query("to be -or").words() == ["to", "be"]
+
+
+def test_acronyms_are_spelled_out_for_search_by_meaning():
+    from paperfeed.core.search_query import meaning_text
+
+    assert meaning_text("MLP", parse_query("MLP")) == "MLP (multilayer perceptron)"
+    assert meaning_text("LLM agents and GNN", parse_query("LLM agents and GNN")) == (
+        "LLM agents and GNN (large language model; graph neural network)"
+    )
+    assert meaning_text("graph transformers", parse_query("graph transformers")) == "graph transformers"

@@ -16,7 +16,7 @@ def test_first_run_migrates_loads_the_demo_and_prints_url_and_data_dir(demo_site
     out = demo_site.output()
     assert f"Data directory: {demo_site.data_dir}" in out
     assert "First run: loading the demo corpus" in out
-    assert "Loaded 5,921 papers." in out
+    assert "Loaded 5,921 papers and 5,921 precomputed embeddings." in out
     assert f"paperfeed is serving on {demo_site.url}/" in out
     assert (demo_site.data_dir / "paperfeed.sqlite3").is_file()
 

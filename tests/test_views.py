@@ -317,8 +317,8 @@ def test_search_paginates(client, corpus, monkeypatch):
     assert 'rel="prev"' in second.content.decode()
 
 
-def test_empty_search_shows_tips(client, corpus):
-    html = client.get("/search").content.decode()
+def test_an_emptied_live_search_box_shows_tips(client, corpus):
+    html = client.get("/search", {"q": ""}, headers={"HX-Request": "true"}).content.decode()
     assert "Type words to search" in html
 
 

@@ -143,3 +143,13 @@ def fts5_tiers(query: SearchQuery, match_all: bool = True) -> list[str]:
         return []
     expanded = to_fts5(query, match_all, expand=True)
     return [exact] if expanded == exact else [exact, f"({expanded}) NOT ({exact})"]
+
+
+def meaning_text(text: str, query: SearchQuery) -> str:
+    """The text to embed for search by meaning: what was typed, with its acronyms spelled out.
+
+    A bare acronym embeds poorly ("MLP" lands near random short texts); "MLP (multilayer perceptron)" lands
+    among the papers about it.
+    """
+    spelled = [ACRONYMS[t.words[0]][0] for t in query.positive if len(t.words) == 1 and t.words[0] in ACRONYMS]
+    return f"{text} ({'; '.join(spelled)})" if spelled else text

@@ -132,3 +132,19 @@ class HarvestState(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PaperEmbedding(models.Model):
+    """A paper's embedding (the source of truth; the vector index in the data directory is derived from these).
+
+    `vector` holds float16 values in native byte order; `model` names the embedder, so vectors of different
+    models never mix.
+    """
+
+    paper = models.OneToOneField(Paper, on_delete=models.CASCADE, primary_key=True, related_name="embedding")
+    model = models.CharField(max_length=100)
+    vector = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.paper_id} ({self.model})"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
@@ -13,7 +13,9 @@ from paperfeed.core.periods import PeriodError, containing, parse_day, parse_per
 from paperfeed.core.search_query import parse_query
 from paperfeed.papers.services import catalog
 from paperfeed.papers.services import listing as listings
-from paperfeed.papers.services.search import SearchFilters, search_papers
+from paperfeed.papers.services.cards import cards_for_ids
+from paperfeed.papers.services.search import MODES, SearchFilters, search_papers
+from paperfeed.papers.services.search.semantic import similar_papers
 from paperfeed.papers.services.trending import trending as trending_papers
 
 
@@ -66,6 +68,7 @@ def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
             "abs_url": f"https://arxiv.org/abs/{parsed.id}" + (f"v{version}" if version else ""),
             "pdf_url": f"https://arxiv.org/pdf/{parsed.id}" + (f"v{version}" if version else ""),
             "days": sorted({entry.day for entry in paper.daily_entries.all()}),
+            "similar": cards_for_ids(similar_papers(paper.id) or []),
         },
     )
 
@@ -91,15 +94,22 @@ def _filters(request: HttpRequest) -> SearchFilters:
 def search(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "")
     filters = _filters(request)
+    mode = request.GET.get("mode") or "hybrid"
+    if mode not in MODES:
+        raise BadRequest(f"mode={mode[:20]!r} is not a search mode: use {', '.join(MODES)}")
+    if not text.strip() and not request.headers.get("HX-Request"):
+        return redirect("daily")  # nothing to look for: the daily list is the best answer
     query = parse_query(text)
     context = {
         "q": text[:1000],
         "filters": filters,
         "query": query,
+        "mode": mode,
+        "modes": MODES,
         "categories": catalog.primary_categories(),
     }
-    if query:
-        context["results"] = search_papers(query, filters, _page_number(request))
+    if query or (mode != "keyword" and text.strip() and not query.negative):
+        context["results"] = search_papers(query, filters, _page_number(request), mode=mode, text=text)
     return render(request, "papers/search.html", context)
 
 

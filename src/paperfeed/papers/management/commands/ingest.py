@@ -84,9 +84,13 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sources = parser.add_subparsers(dest="source", required=True, metavar="SOURCE")
         oai = sources.add_parser("arxiv-oai", help="harvest arXiv's OAI-PMH service, resumably")
-        oai.add_argument("--from", dest="from_", metavar="DATE", help="first day (YYYY-MM-DD); default: where the last run ended")
+        oai.add_argument(
+            "--from", dest="from_", metavar="DATE", help="first day (YYYY-MM-DD); default: where the last run ended"
+        )
         oai.add_argument("--until", metavar="DATE", help="last day (YYYY-MM-DD); default: today")
-        oai.add_argument("--set", dest="set_spec", metavar="SET", help="an OAI set such as cs or cs:cs:LG (default: all)")
+        oai.add_argument(
+            "--set", dest="set_spec", metavar="SET", help="an OAI set such as cs or cs:cs:LG (default: all)"
+        )
         oai.add_argument("--format", dest="metadata_prefix", choices=["arXiv", "arXivRaw"], default="arXiv")
         new = sources.add_parser("arxiv-new", help="the day's announcements of arXiv categories")
         new.add_argument("categories", nargs="+", metavar="CATEGORY", help="e.g. cs.LG cs.CV")

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import signal
 import socket
+import subprocess
+import sys
 
 from django.conf import settings
 from django.core.management import call_command
@@ -10,10 +15,19 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from gunicorn.app.base import BaseApplication
 
-from paperfeed.papers.services import demo
+from paperfeed.core.embedder import (
+    MODEL_NAME,
+    TOKENIZER_FIX,
+    TOKENIZER_PATH,
+    ModelError,
+    default_model_path,
+    verify_model_file,
+)
+from paperfeed.papers.services import demo, vectors
 from paperfeed.papers.services.progress import file_progress
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+INDEXER_INTERVAL = 60  # seconds between the background indexer's looks for new papers
 
 
 class PaperfeedServer(BaseApplication):
@@ -31,6 +45,20 @@ class PaperfeedServer(BaseApplication):
         from paperfeed.wsgi import application
 
         return application
+
+
+def start_indexer() -> subprocess.Popen:
+    """`paperfeed index --watch`: embeds papers that arrive while the site runs, outside any web request."""
+
+    def die_with_parent() -> None:
+        # Linux: the indexer gets SIGTERM if `paperfeed serve` dies without cleaning up (SIGKILL).
+        with contextlib.suppress(Exception):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "paperfeed", "index", "--watch", str(INDEXER_INTERVAL)],
+        preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509 - no threads yet
+    )
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -59,8 +87,13 @@ class Command(BaseCommand):
             help="worker processes (PAPERFEED_WORKERS)",
         )
         parser.add_argument("--no-demo", action="store_true", help="never load the demo corpus")
+        parser.add_argument(
+            "--no-indexer",
+            action="store_true",
+            help="do not embed new papers in the background (run `paperfeed index` yourself)",
+        )
 
-    def handle(self, *args, host: str, port: int, workers: int, no_demo: bool, **options):
+    def handle(self, *args, host: str, port: int, workers: int, no_demo: bool, no_indexer: bool, **options):
         if not 0 < port < 65536:
             raise CommandError(f"--port {port} is not a port number (1–65535)")
         if workers < 1:
@@ -73,7 +106,9 @@ class Command(BaseCommand):
             update, close = file_progress("Demo corpus")
             summary = demo.load_demo(on_progress=update)
             close()
-            self.stdout.write(f"Loaded {summary.new:,} papers.")
+            embedded = demo.load_demo_embeddings()
+            self.stdout.write(f"Loaded {summary.new:,} papers and {embedded:,} precomputed embeddings.")
+        self.check_search_by_meaning()
         # Worker processes must not inherit this process's database connection.
         connections.close_all()
         shown_host = f"[{host}]" if ":" in host else host
@@ -85,16 +120,36 @@ class Command(BaseCommand):
                 "other host names are refused."
             )
         self.stdout.flush()
-        PaperfeedServer(
-            {
-                "bind": f"{shown_host}:{port}",
-                "workers": workers,
-                "worker_class": "gthread",
-                "threads": 4,
-                "timeout": 60,
-                "graceful_timeout": 10,
-                "errorlog": "-",
-                "loglevel": "warning",
-                "proc_name": "paperfeed",
-            }
-        ).run()
+        indexer = None if no_indexer else start_indexer()
+        try:
+            PaperfeedServer(
+                {
+                    "bind": f"{shown_host}:{port}",
+                    "workers": workers,
+                    "worker_class": "gthread",
+                    "threads": 4,
+                    "timeout": 60,
+                    "graceful_timeout": 10,
+                    "errorlog": "-",
+                    "loglevel": "warning",
+                    "proc_name": "paperfeed",
+                }
+            ).run()
+        finally:
+            if indexer is not None:
+                indexer.terminate()
+                indexer.wait(timeout=30)
+
+    def check_search_by_meaning(self) -> None:
+        """Stop on a missing or corrupt model; rebuild a vector index that is missing or out of step."""
+        try:
+            verify_model_file(default_model_path())
+            if not TOKENIZER_PATH.is_file():
+                raise ModelError(f"the tokenizer file {TOKENIZER_PATH} is missing; {TOKENIZER_FIX}")
+        except ModelError as error:
+            raise CommandError(f"cannot start: {error}", returncode=2) from None
+        reason = vectors.problem(MODEL_NAME)
+        if reason and vectors.database_state(MODEL_NAME).count:
+            self.stdout.write(f"Vector index: {reason}; rebuilding it from the stored embeddings…")
+            state = vectors.rebuild(MODEL_NAME)
+            self.stdout.write(f"Vector index rebuilt: {state.count:,} papers.")

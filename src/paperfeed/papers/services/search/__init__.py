@@ -12,7 +12,8 @@ from typing import Protocol
 
 from django.db import connection
 
-from paperfeed.core.search_query import SearchQuery
+from paperfeed.core.fusion import reciprocal_rank_fusion
+from paperfeed.core.search_query import SearchQuery, meaning_text
 from paperfeed.papers.services.cards import PaperCard, cards_for_ids
 
 
@@ -65,17 +66,22 @@ def get_backend() -> SearchBackend:
 
 PAGE_SIZE = 20
 MAX_PAGE = 50  # deep pages of a keyword search help nobody and cost the engine the most
+MODES = ("hybrid", "keyword", "semantic")
+FUSION_DEPTH = 100  # how many of each ranking's best take part in the hybrid fusion
+RRF_K = 60.0
 
 
 @dataclass(frozen=True)
 class SearchResults:
     query: SearchQuery
-    cards: list[PaperCard]  # with title_html and snippet_html set
+    cards: list[PaperCard]  # with title_html and snippet_html set where the words matched
     total: int
     page: int
     pages: int
     relaxed: bool
     capped: bool
+    mode: str = "keyword"  # the mode that answered
+    meaning_unavailable: bool = False  # semantic or hybrid was asked for, but there is no vector index yet
 
     @property
     def has_previous(self) -> bool:
@@ -86,13 +92,50 @@ class SearchResults:
         return self.page < self.pages
 
 
-def search_papers(query: SearchQuery, filters: SearchFilters, page: int = 1) -> SearchResults:
-    """One page of keyword-search results as paper cards."""
+def _pages(count: int) -> int:
+    return min(max((count + PAGE_SIZE - 1) // PAGE_SIZE, 1), MAX_PAGE)
+
+
+def _highlights(hits: list[SearchHit]) -> dict[int, dict]:
+    return {hit.paper_id: {"title_html": hit.title_html, "snippet_html": hit.snippet_html} for hit in hits}
+
+
+def search_papers(
+    query: SearchQuery, filters: SearchFilters, page: int = 1, mode: str = "keyword", text: str = ""
+) -> SearchResults:
+    """One page of results as paper cards: by keyword (BM25), by meaning (embeddings), or both fused (RRF).
+
+    `text` is what was typed, embedded as is for the semantic side. Without a vector index, semantic and hybrid
+    answer by keyword and say so.
+    """
     page = min(max(page, 1), MAX_PAGE)
-    found = get_backend().search(query, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
-    cards = cards_for_ids(
-        [hit.paper_id for hit in found.hits],
-        extra={hit.paper_id: {"title_html": hit.title_html, "snippet_html": hit.snippet_html} for hit in found.hits},
-    )
-    pages = min(max((found.reachable + PAGE_SIZE - 1) // PAGE_SIZE, 1), MAX_PAGE)
-    return SearchResults(query, cards, found.total, page, pages, found.relaxed, found.capped)
+    offset = (page - 1) * PAGE_SIZE
+    backend = get_backend()
+    ranking = None
+    if mode in ("semantic", "hybrid") and text.strip():
+        from paperfeed.papers.services.search.semantic import semantic_ranking
+
+        ranking = semantic_ranking(meaning_text(text[:2000], query), filters, FUSION_DEPTH)
+    if ranking is None:
+        found = backend.search(query, filters, offset=offset, limit=PAGE_SIZE)
+        cards = cards_for_ids([hit.paper_id for hit in found.hits], extra=_highlights(found.hits))
+        unavailable = mode != "keyword" and bool(text.strip())
+        return SearchResults(
+            query,
+            cards,
+            found.total,
+            page,
+            _pages(found.reachable),
+            found.relaxed,
+            found.capped,
+            "keyword",
+            unavailable,
+        )
+    keyword = backend.search(query, filters, offset=0, limit=FUSION_DEPTH) if query else None
+    highlights = _highlights(keyword.hits) if keyword else {}
+    if mode == "hybrid" and keyword:
+        ranking = reciprocal_rank_fusion([[hit.paper_id for hit in keyword.hits], ranking], k=RRF_K)
+    shown = ranking[offset : offset + PAGE_SIZE]
+    cards = cards_for_ids(shown, extra={pid: highlights[pid] for pid in shown if pid in highlights})
+    relaxed = bool(keyword and keyword.relaxed)
+    return SearchResults(query, cards, len(ranking), page, _pages(len(ranking)), relaxed, False, mode)

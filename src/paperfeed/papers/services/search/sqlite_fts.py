@@ -13,6 +13,9 @@ from paperfeed.papers.models import Paper
 from paperfeed.papers.services.search import SearchDocument, SearchFilters, SearchHit, SearchPage
 
 TABLE = "papers_search"
+# As created by migration 0002 (which stores the weights as the table's persistent rank).
+TOKENIZER = "porter unicode61 remove_diacritics 2"
+BM25_WEIGHTS = (5.0, 1.0, 2.0)  # title, abstract, authors
 # Indexed text has no control characters (records.clean_text drops them), so these mark matches safely.
 START, END = "\x02", "\x03"
 SNIPPET_TOKENS = 40

@@ -1,0 +1,65 @@
+"""paperfeed index: embed the papers that have no embedding yet and bring the vector index in step."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from paperfeed.core.embedder import ModelError, default_embedder
+from paperfeed.papers.services import vectors
+from paperfeed.papers.services.embedding import embed_pending
+
+
+class Command(BaseCommand):
+    help = (
+        "Compute embeddings for papers that have none (all of them with --rebuild) and update the vector "
+        "index, rebuilding it when it is missing or out of step. --watch keeps doing so in the background."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--rebuild", action="store_true", help="embed every paper again and rebuild the index")
+        parser.add_argument(
+            "--watch", type=float, metavar="SECONDS", help="run forever, looking for new papers every SECONDS"
+        )
+
+    def handle(self, *args, rebuild: bool, watch: float | None, **options):
+        try:
+            embedder = default_embedder()
+        except ModelError as error:
+            raise CommandError(str(error), returncode=2) from None
+        if watch is None:
+            self.run_once(embedder, rebuild)
+            return
+        if watch <= 0:
+            raise CommandError("--watch takes a number of seconds above 0", returncode=2)
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))  # finish the batch in hand, then stop
+        while not stopping:
+            self.run_once(embedder, rebuild=False, quiet=True)
+            deadline = time.monotonic() + watch
+            while not stopping and time.monotonic() < deadline:
+                time.sleep(min(1.0, watch))
+
+    def run_once(self, embedder, rebuild: bool, quiet: bool = False) -> None:
+        bar = tqdm(desc="Embedding", unit=" papers", file=sys.stderr, disable=None if not quiet else True)
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        run = embed_pending(embedder, rebuild=rebuild, on_progress=progress)
+        bar.close()
+        state = vectors.index_state(embedder.name)
+        held = state.count if state else 0
+        if quiet and not run.embedded and not run.rebuilt:
+            return
+        message = f"Embedded {run.embedded:,} papers; the vector index holds {held:,}."
+        if run.rebuilt:
+            message += f" Rebuilt it ({run.rebuilt})."
+        self.stdout.write(message)
+        self.stdout.flush()

