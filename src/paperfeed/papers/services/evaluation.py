@@ -21,7 +21,7 @@ from paperfeed.core.evaluation import BeirSet, Scores, evaluate
 from paperfeed.core.fusion import reciprocal_rank_fusion
 from paperfeed.core.search_query import fts5_tiers, meaning_text, parse_query
 from paperfeed.papers.services import vectors
-from paperfeed.papers.services.search import FUSION_DEPTH, RRF_K
+from paperfeed.papers.services.search import FUSION_DEPTH, KEYWORD_WEIGHT, RRF_K
 from paperfeed.papers.services.search.sqlite_fts import BM25_WEIGHTS, TOKENIZER
 
 MODES = ("keyword", "semantic", "hybrid")
@@ -126,7 +126,9 @@ def evaluate_modes(
             run = meaning
         else:
             run = {
-                qid: reciprocal_rank_fusion([words[qid][:FUSION_DEPTH], meaning[qid][:FUSION_DEPTH]], k=RRF_K)[:TOP]
+                qid: reciprocal_rank_fusion(
+                    [words[qid][:FUSION_DEPTH], meaning[qid][:FUSION_DEPTH]], k=RRF_K, weights=[KEYWORD_WEIGHT, 1.0]
+                )[:TOP]
                 for qid in data.queries
             }
         results[mode] = evaluate(run, data.judgments)

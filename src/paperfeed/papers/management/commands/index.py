@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import time
@@ -9,7 +10,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from paperfeed.core.embedder import ModelError, default_embedder
+from paperfeed.core.embedder import MiniLMEmbedder, ModelError, default_embedder
 from paperfeed.papers.services import vectors
 from paperfeed.papers.services.embedding import embed_pending
 
@@ -27,15 +28,17 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, rebuild: bool, watch: float | None, **options):
+        if watch is not None and watch <= 0:
+            raise CommandError("--watch takes a number of seconds above 0", returncode=2)
         try:
-            embedder = default_embedder()
+            # In the background beside web workers: one core and a low priority, so that pages stay fast.
+            embedder = default_embedder() if watch is None else MiniLMEmbedder(threads=1)
         except ModelError as error:
             raise CommandError(str(error), returncode=2) from None
         if watch is None:
             self.run_once(embedder, rebuild)
             return
-        if watch <= 0:
-            raise CommandError("--watch takes a number of seconds above 0", returncode=2)
+        os.nice(10)
         stopping = []
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))  # finish the batch in hand, then stop
         while not stopping:
