@@ -180,3 +180,13 @@ def test_embed_refuses_what_is_not_a_list_of_strings(model, bad):
 def test_bad_settings_are_refused(kwargs):
     with pytest.raises(ValueError):
         MiniLMEmbedder(**kwargs)
+
+
+def test_bulk_embedding_on_parallel_sessions_matches_one_by_one(model):
+    """Many batches go to one single-threaded session per thread; results and order must not change."""
+    parallel = MiniLMEmbedder(threads=2, batch_size=2)
+    texts = TEXTS * 3 + ["quantum error correction", ABSTRACT[:80]]
+    matrix = parallel.embed(texts)
+    assert parallel._bulk is not None and len(parallel._bulk) == 2  # the parallel path was taken
+    one_by_one = np.vstack([model.embed_query(text) for text in texts])
+    assert np.abs(matrix - one_by_one).max() < 1e-4

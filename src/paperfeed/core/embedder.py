@@ -10,6 +10,7 @@ import hashlib
 import os
 import threading
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -130,6 +131,8 @@ class MiniLMEmbedder:
         self._tokenizer = self._load_tokenizer()
         verify_model_file(self.model_path)
         self._session = self._load_session()
+        self._bulk: list | None = None
+        self._bulk_lock = threading.Lock()
         inputs = {i.name for i in self._session.get_inputs()}
         if not {"input_ids", "attention_mask"} <= inputs:
             raise ModelError(f"the embedding model file {self.model_path} lacks input_ids/attention_mask; {MODEL_FIX}")
@@ -160,12 +163,12 @@ class MiniLMEmbedder:
         tokenizer.enable_truncation(max_length=self.max_tokens)
         return tokenizer
 
-    def _load_session(self):  # -> onnxruntime.InferenceSession
+    def _load_session(self, threads: int | None = None):  # -> onnxruntime.InferenceSession
         """An onnxruntime session tuned for a few CPU cores: all graph optimisations, one op at a time."""
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = self.threads
+        options.intra_op_num_threads = threads or self.threads
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
@@ -186,8 +189,9 @@ class MiniLMEmbedder:
         lengths = np.fromiter((len(e.ids) for e in encodings), dtype=np.int64, count=len(encodings))
         # Sorting by length keeps padding (wasted work) small; rows are written back to their original places.
         order = np.argsort(lengths, kind="stable")
-        for start in range(0, len(order), self.batch_size):
-            rows = order[start : start + self.batch_size]
+        batches = [order[start : start + self.batch_size] for start in range(0, len(order), self.batch_size)]
+
+        def run(rows: np.ndarray, session) -> None:
             width = int(lengths[rows[-1]])
             ids = np.zeros((len(rows), width), dtype=np.int64)
             mask = np.zeros((len(rows), width), dtype=np.int64)
@@ -195,8 +199,30 @@ class MiniLMEmbedder:
                 n = int(lengths[i])
                 ids[r, :n] = encodings[i].ids
                 mask[r, :n] = 1
-            out[rows] = self._run(ids, mask)
+            out[rows] = self._run(ids, mask, session)
+
+        if self.threads == 1 or len(batches) < 2 * self.threads:
+            for rows in batches:
+                run(rows, self._session)
+            return out
+        # Many batches: one single-threaded session per core, each on its share of the batches, beats one session
+        # spreading every small matrix product over the cores (measured on 2 cores: 43.7 against 36.8 texts/s).
+        sessions = self._bulk_sessions()
+        with ThreadPoolExecutor(len(sessions)) as pool:
+            shares = [
+                pool.submit(lambda k: [run(rows, sessions[k]) for rows in batches[k :: len(sessions)]], k)
+                for k in range(len(sessions))
+            ]
+            for share in shares:
+                share.result()
         return out
+
+    def _bulk_sessions(self) -> list:
+        """`threads` single-threaded sessions for bulk embedding, made on first need (each holds ~100 MB)."""
+        with self._bulk_lock:
+            if self._bulk is None:
+                self._bulk = [self._load_session(threads=1) for _ in range(self.threads)]
+            return self._bulk
 
     def embed_query(self, text: str) -> np.ndarray:
         """(dimensions,) float32 unit vector; a text longer than the model's window is truncated."""
@@ -205,12 +231,12 @@ class MiniLMEmbedder:
         ids = np.asarray([self._tokenizer.encode(text).ids], dtype=np.int64)
         return self._run(ids, np.ones_like(ids))[0]
 
-    def _run(self, ids: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    def _run(self, ids: np.ndarray, mask: np.ndarray, session=None) -> np.ndarray:
         """Unit vectors of one padded batch: the model, mean pooling over real tokens, L2 normalisation."""
         feed = {"input_ids": ids, "attention_mask": mask}
         if self._wants_token_types:
             feed["token_type_ids"] = np.zeros_like(ids)
-        (hidden,) = self._session.run([self._output], feed)
+        (hidden,) = (session or self._session).run([self._output], feed)
         if self._pooled_by_model:
             pooled = hidden.astype(np.float32, copy=False)
         else:
