@@ -53,7 +53,11 @@ class SearchBackend(Protocol):
 
     def remove(self, paper_ids: Sequence[int]) -> None: ...
 
-    def search(self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int) -> SearchPage: ...
+    def search(
+        self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int, marks: bool = True
+    ) -> SearchPage: ...
+
+    def highlights(self, query: SearchQuery, paper_ids: Sequence[int], relaxed: bool) -> list[SearchHit]: ...
 
 
 def get_backend() -> SearchBackend:
@@ -134,13 +138,15 @@ def search_papers(
             "keyword",
             unavailable,
         )
-    keyword = backend.search(query, filters, offset=0, limit=FUSION_DEPTH) if query else None
-    highlights = _highlights(keyword.hits) if keyword else {}
-    if mode == "hybrid" and keyword:
+    keyword = None
+    if mode == "hybrid" and query:
+        keyword = backend.search(query, filters, offset=0, limit=FUSION_DEPTH, marks=False)
         ranking = reciprocal_rank_fusion(
             [[hit.paper_id for hit in keyword.hits], ranking], k=RRF_K, weights=[KEYWORD_WEIGHT, 1.0]
         )
     shown = ranking[offset : offset + PAGE_SIZE]
-    cards = cards_for_ids(shown, extra={pid: highlights[pid] for pid in shown if pid in highlights})
     relaxed = bool(keyword and keyword.relaxed)
+    # Words are marked only on the page shown, not on the hundred results that went into the fusion.
+    marked = _highlights(backend.highlights(query, shown, relaxed)) if query else {}
+    cards = cards_for_ids(shown, extra=marked)
     return SearchResults(query, cards, len(ranking), page, _pages(len(ranking)), relaxed, False, mode)

@@ -8,7 +8,7 @@ from dataclasses import replace
 from django.db import connection
 from django.utils.html import escape
 
-from paperfeed.core.search_query import SearchQuery, fts5_tiers
+from paperfeed.core.search_query import SearchQuery, fts5_tiers, to_fts5
 from paperfeed.papers.models import Paper
 from paperfeed.papers.services.search import SearchDocument, SearchFilters, SearchHit, SearchPage
 
@@ -56,8 +56,8 @@ class SqliteFtsBackend:
         source = TABLE if len(clauses) == 1 else f"{TABLE} JOIN {Paper._meta.db_table} p ON p.id = {TABLE}.rowid"
         return source, " AND ".join(clauses), params
 
-    def _run(self, tiers: list[str], filters: SearchFilters, offset: int, limit: int) -> SearchPage:
-        """Rank each tier's matches by BM25 and list the tiers one after the other."""
+    def _run(self, tiers: list[str], filters: SearchFilters, offset: int, limit: int, marks: bool = True) -> SearchPage:
+        """Rank each tier's matches by BM25 and list the tiers one after the other (with highlights if marks)."""
         source, where, params = self._where(filters)
         total, reachable, hits, capped = 0, 0, [], False
         with connection.cursor() as cursor:
@@ -78,20 +78,44 @@ class SqliteFtsBackend:
                         )
                         recent = f" AND {TABLE}.rowid >= {int(cursor.fetchone()[0])}"
                         capped = True
-                    cursor.execute(
-                        f"SELECT {TABLE}.rowid, highlight({TABLE}, 0, %s, %s), "
-                        f"snippet({TABLE}, 1, %s, %s, '…', {SNIPPET_TOKENS}) "
-                        f"FROM {source} WHERE {where}{recent} ORDER BY rank LIMIT %s OFFSET %s",
-                        [START, END, START, END, expression, *params, wanted, start],
-                    )
-                    hits += [SearchHit(pid, marked_to_html(t), marked_to_html(s)) for pid, t, s in cursor.fetchall()]
+                    if marks:
+                        cursor.execute(
+                            f"SELECT {TABLE}.rowid, highlight({TABLE}, 0, %s, %s), "
+                            f"snippet({TABLE}, 1, %s, %s, '…', {SNIPPET_TOKENS}) "
+                            f"FROM {source} WHERE {where}{recent} ORDER BY rank LIMIT %s OFFSET %s",
+                            [START, END, START, END, expression, *params, wanted, start],
+                        )
+                        rows = cursor.fetchall()
+                    else:
+                        cursor.execute(
+                            f"SELECT {TABLE}.rowid, '', '' FROM {source} WHERE {where}{recent} "
+                            "ORDER BY rank LIMIT %s OFFSET %s",
+                            [expression, *params, wanted, start],
+                        )
+                        rows = cursor.fetchall()
+                    hits += [SearchHit(pid, marked_to_html(t), marked_to_html(s)) for pid, t, s in rows]
                 total += count
                 reachable += min(count, RANK_CAP)
         return SearchPage(hits=hits, total=total, reachable=reachable, relaxed=False, capped=capped)
 
-    def search(self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int) -> SearchPage:
-        page = self._run(fts5_tiers(query), filters, offset, limit)
+    def search(
+        self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int, marks: bool = True
+    ) -> SearchPage:
+        page = self._run(fts5_tiers(query), filters, offset, limit, marks)
         if page.total == 0 and len(query.positive) > 1:
-            relaxed = self._run(fts5_tiers(query, match_all=False), filters, offset, limit)
+            relaxed = self._run(fts5_tiers(query, match_all=False), filters, offset, limit, marks)
             return replace(relaxed, relaxed=True)
         return page
+
+    def highlights(self, query: SearchQuery, paper_ids: Sequence[int], relaxed: bool) -> list[SearchHit]:
+        """Titles and snippets with the query's words marked, for these papers (those that match)."""
+        expression = to_fts5(query, match_all=not relaxed, expand=True)
+        if expression is None or not paper_ids:
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT rowid, highlight({TABLE}, 0, %s, %s), snippet({TABLE}, 1, %s, %s, '…', {SNIPPET_TOKENS}) "
+                f"FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({', '.join(['%s'] * len(paper_ids))})",
+                [START, END, START, END, expression, *paper_ids],
+            )
+            return [SearchHit(pid, marked_to_html(t), marked_to_html(s)) for pid, t, s in cursor.fetchall()]
