@@ -54,7 +54,7 @@ class SearchBackend(Protocol):
     def remove(self, paper_ids: Sequence[int]) -> None: ...
 
     def search(
-        self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int, marks: bool = True
+        self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int, marks: bool = True, cap: int = 0
     ) -> SearchPage: ...
 
     def highlights(self, query: SearchQuery, paper_ids: Sequence[int], relaxed: bool) -> list[SearchHit]: ...
@@ -72,6 +72,7 @@ PAGE_SIZE = 20
 MAX_PAGE = 50  # deep pages of a keyword search help nobody and cost the engine the most
 MODES = ("hybrid", "keyword", "semantic")
 FUSION_DEPTH = 100  # how many of each ranking's best take part in the hybrid fusion
+FUSION_RANK_CAP = 1000  # the keyword side of a hybrid search ranks at most this many matches, newest first
 # Reciprocal-rank fusion: score = KEYWORD_WEIGHT / (RRF_K + keyword rank) + 1 / (RRF_K + semantic rank).
 # Chosen on BEIR SciFact's train split (docs/search-quality.md).
 RRF_K = 10.0
@@ -140,7 +141,7 @@ def search_papers(
         )
     keyword = None
     if mode == "hybrid" and query:
-        keyword = backend.search(query, filters, offset=0, limit=FUSION_DEPTH, marks=False)
+        keyword = backend.search(query, filters, offset=0, limit=FUSION_DEPTH, marks=False, cap=FUSION_RANK_CAP)
         ranking = reciprocal_rank_fusion(
             [[hit.paper_id for hit in keyword.hits], ranking], k=RRF_K, weights=[KEYWORD_WEIGHT, 1.0]
         )

@@ -56,9 +56,12 @@ class SqliteFtsBackend:
         source = TABLE if len(clauses) == 1 else f"{TABLE} JOIN {Paper._meta.db_table} p ON p.id = {TABLE}.rowid"
         return source, " AND ".join(clauses), params
 
-    def _run(self, tiers: list[str], filters: SearchFilters, offset: int, limit: int, marks: bool = True) -> SearchPage:
+    def _run(
+        self, tiers: list[str], filters: SearchFilters, offset: int, limit: int, marks: bool = True, cap: int = 0
+    ) -> SearchPage:
         """Rank each tier's matches by BM25 and list the tiers one after the other (with highlights if marks)."""
         source, where, params = self._where(filters)
+        cap = cap or RANK_CAP
         total, reachable, hits, capped = 0, 0, [], False
         with connection.cursor() as cursor:
             for expression in tiers:
@@ -67,13 +70,13 @@ class SqliteFtsBackend:
                 # The part of the requested page [offset, offset + limit) that falls in this tier.
                 start = max(offset - reachable, 0)
                 wanted = limit - len(hits)
-                if wanted > 0 and start < min(count, RANK_CAP):
+                if wanted > 0 and start < min(count, cap):
                     recent = ""
-                    if count > RANK_CAP:
+                    if count > cap:
                         # BM25 costs time for every match: rank only the RANK_CAP most recently added ones.
                         cursor.execute(
                             f"SELECT {TABLE}.rowid FROM {source} WHERE {where} "
-                            f"ORDER BY {TABLE}.rowid DESC LIMIT 1 OFFSET {RANK_CAP - 1}",
+                            f"ORDER BY {TABLE}.rowid DESC LIMIT 1 OFFSET {cap - 1}",
                             [expression, *params],
                         )
                         recent = f" AND {TABLE}.rowid >= {int(cursor.fetchone()[0])}"
@@ -95,15 +98,16 @@ class SqliteFtsBackend:
                         rows = cursor.fetchall()
                     hits += [SearchHit(pid, marked_to_html(t), marked_to_html(s)) for pid, t, s in rows]
                 total += count
-                reachable += min(count, RANK_CAP)
+                reachable += min(count, cap)
         return SearchPage(hits=hits, total=total, reachable=reachable, relaxed=False, capped=capped)
 
     def search(
-        self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int, marks: bool = True
+        self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int, marks: bool = True, cap: int = 0
     ) -> SearchPage:
-        page = self._run(fts5_tiers(query), filters, offset, limit, marks)
+        """A page of results; `cap` (default RANK_CAP) bounds how many matches are ranked, newest first."""
+        page = self._run(fts5_tiers(query), filters, offset, limit, marks, cap)
         if page.total == 0 and len(query.positive) > 1:
-            relaxed = self._run(fts5_tiers(query, match_all=False), filters, offset, limit, marks)
+            relaxed = self._run(fts5_tiers(query, match_all=False), filters, offset, limit, marks, cap)
             return replace(relaxed, relaxed=True)
         return page
 
