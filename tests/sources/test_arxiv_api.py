@@ -2,6 +2,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from damage import damaged
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -137,17 +138,8 @@ def test_unreadable_responses_raise_source_error(body, message):
 RECORDED = [path.read_bytes() for path in sorted(FIXTURES.glob("*.xml"))]
 
 
-@st.composite
-def damaged(draw) -> bytes:
-    """A fixture with a random slice replaced by random bytes: reaches the per-entry code."""
-    body = draw(st.sampled_from(RECORDED))
-    start = draw(st.integers(0, len(body)))
-    end = draw(st.integers(start, min(len(body), start + 200)))
-    return body[:start] + draw(st.binary(max_size=40)) + body[end:]
-
-
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(st.binary(max_size=300), damaged()))
+@given(st.one_of(st.binary(max_size=300), damaged(RECORDED)))
 def test_any_bytes_give_a_feed_or_a_source_error(body):
     try:
         result = parse_api_feed(body)
