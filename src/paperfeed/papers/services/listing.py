@@ -9,7 +9,7 @@ from typing import Literal
 from django.core.paginator import Page, Paginator
 from django.db.models import Max, Min
 
-from paperfeed.core.periods import Kind, Period, containing, day_period
+from paperfeed.core.periods import Period, containing, day_period
 from paperfeed.papers.models import DailyEntry, Paper
 from paperfeed.papers.services.cards import cards_for_ids, with_upvotes
 
@@ -37,12 +37,13 @@ def latest_day(today: date) -> date | None:
     return days["last"] or DailyEntry.objects.aggregate(first=Min("day"))["first"]
 
 
-def _adjacent(period: Period, kind: Kind) -> tuple[Period | None, Period | None]:
+def _adjacent(period: Period) -> tuple[Period | None, Period | None]:
+    """The nearest earlier and later periods of the same kind that have papers."""
     earlier = DailyEntry.objects.filter(day__lt=period.start).aggregate(day=Max("day"))["day"]
     later = DailyEntry.objects.filter(day__gt=period.end).aggregate(day=Min("day"))["day"]
     return (
-        containing(kind, earlier) if earlier else None,
-        containing(kind, later) if later else None,
+        containing(period.kind, earlier) if earlier else None,
+        containing(period.kind, later) if later else None,
     )
 
 
@@ -52,7 +53,7 @@ def listing(period: Period, sort: Sort = "votes", page_number: int | str = 1) ->
     ordered = with_upvotes(Paper.objects.filter(id__in=entries)).order_by(*SORTS[sort]).values_list("id", flat=True)
     page = Paginator(ordered, PAGE_SIZE).get_page(page_number)
     page.object_list = cards_for_ids(list(page.object_list), first_day_from=period.start)
-    previous, next_ = _adjacent(period, period.kind)
+    previous, next_ = _adjacent(period)
     # Two single-aggregate queries: SQLite answers each from the index; MIN and MAX together scan the table.
     first = DailyEntry.objects.aggregate(day=Min("day"))["day"]
     last = DailyEntry.objects.aggregate(day=Max("day"))["day"]

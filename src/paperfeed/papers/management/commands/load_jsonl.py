@@ -2,11 +2,12 @@
 
 from pathlib import Path
 
-from paperfeed.papers.management.commands.ingest import Command as Ingest
+from django.core.management.base import BaseCommand
+
 from paperfeed.papers.management.commands.ingest import load_file_command
 
 
-class Command(Ingest):
+class Command(BaseCommand):
     help = (
         "Load papers from a JSON Lines file (plain or gzip), one transaction per batch. "
         "Exit status: 0 something changed, 1 nothing changed, 2 error."

@@ -52,19 +52,26 @@ def ingest_hf_daily(client: SourceClient, period: Period) -> tuple[LoadSummary, 
     summary = LoadSummary()
     with transaction.atomic():
         written = PaperLoader(source=DailyEntry.Source.HUGGINGFACE).write([p.record for p in papers], summary)
+        # What the papers hold now, read in one query rather than one per paper.
+        details = {
+            row.pop("id"): row
+            for row in Paper.objects.filter(pk__in=written.pks.values()).values(
+                "id", "hf_upvotes", "project_url", "code_url", "organization_id"
+            )
+        }
         for paper in papers:
             arxiv_id = paper.record.arxiv_id
+            pk = written.pks[arxiv_id]
             # A paper whose only news is Hugging Face's (more upvotes, a project page) counts as updated.
-            if _apply_hf_details(written.pks[arxiv_id], paper) and arxiv_id in written.unchanged:
+            if _apply_hf_details(pk, details[pk], paper) and arxiv_id in written.unchanged:
                 written.unchanged.discard(arxiv_id)
                 summary.unchanged -= 1
                 summary.updated += 1
     return summary, skipped
 
 
-def _apply_hf_details(pk: int, paper: HfDailyPaper) -> bool:
-    """Write Hugging Face's details of one paper; True if anything changed."""
-    current = Paper.objects.filter(pk=pk).values("hf_upvotes", "project_url", "code_url", "organization_id")[0]
+def _apply_hf_details(pk: int, current: dict, paper: HfDailyPaper) -> bool:
+    """Write Hugging Face's details of one paper over its `current` ones; True if anything changed."""
     organization = _organization(paper.organization)
     wanted = {
         "hf_upvotes": paper.upvotes,
