@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, OuterRef, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import DateField, IntegerField, QuerySet
+from django.db.models.expressions import RawSQL
 
 from paperfeed.papers.models import Authorship, DailyEntry, Paper, Vote
 
@@ -48,21 +48,30 @@ class PaperCard:
         return abstract[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
 
 
+# The two per-card figures are correlated subqueries written as SQL: the same subqueries built from ORM
+# expressions cost more to compile (about 1.5 ms a list) than to run. Plain SQL that PostgreSQL runs as well.
+_UPVOTES = "SELECT count(*) FROM {vote} WHERE {vote}.paper_id = {paper}.id"
+_FIRST_DAY = "SELECT min(day) FROM {entry} WHERE {entry}.paper_id = {paper}.id"
+
+
+def _tables(sql: str) -> str:
+    return sql.format(vote=Vote._meta.db_table, entry=DailyEntry._meta.db_table, paper=Paper._meta.db_table)
+
+
 def with_upvotes(papers: QuerySet[Paper]) -> QuerySet[Paper]:
     """Annotate `upvotes`: a correlated count per paper, which needs no GROUP BY over wide paper rows."""
-    votes = Vote.objects.filter(paper=OuterRef("pk")).order_by().values("paper").annotate(n=Count("*")).values("n")
-    return papers.annotate(upvotes=Coalesce(Subquery(votes), 0))
+    return papers.annotate(upvotes=RawSQL(_tables(_UPVOTES), [], output_field=IntegerField()))
 
 
 def card_queryset(papers: QuerySet[Paper], first_day_from: date | None = None) -> QuerySet[Paper]:
     """The papers with their organization, upvotes and listing day (the first one from first_day_from on)."""
-    entries = DailyEntry.objects.filter(paper=OuterRef("pk"))
+    first_day, params = _tables(_FIRST_DAY), []
     if first_day_from is not None:
-        entries = entries.filter(day__gte=first_day_from)
+        first_day, params = f"{first_day} AND day >= %s", [first_day_from.isoformat()]
     return (
         with_upvotes(papers)
         .select_related("organization")
-        .annotate(listed_on=Subquery(entries.order_by("day").values("day")[:1]))
+        .annotate(listed_on=RawSQL(first_day, params, output_field=DateField()))
     )
 
 
@@ -92,5 +101,6 @@ def cards_for_ids(
     paper_ids: Sequence[int], extra: dict[int, dict] | None = None, first_day_from: date | None = None
 ) -> list[PaperCard]:
     """Cards in the order of paper_ids (unknown ids are left out)."""
-    found = {p.id: p for p in card_queryset(Paper.objects.filter(id__in=paper_ids), first_day_from)}
+    papers = card_queryset(Paper.objects.filter(id__in=paper_ids), first_day_from).order_by()  # ordered below
+    found = {p.id: p for p in papers}
     return cards_from([found[pid] for pid in paper_ids if pid in found], extra)

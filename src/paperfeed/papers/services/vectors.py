@@ -173,6 +173,11 @@ class _Opened:
 _opened = _Opened()
 
 
+def available(model: str) -> bool:
+    """Whether an index for this model can be searched."""
+    return _opened.get(model) is not None
+
+
 def nearest(model: str, vector: np.ndarray, k: int) -> list[tuple[int, float]] | None:
     """The k papers nearest to `vector` as (paper id, cosine similarity), or None when there is no index."""
     index = _opened.get(model)

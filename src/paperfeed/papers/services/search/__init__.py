@@ -6,7 +6,7 @@ SQLite FTS5 now; a PostgreSQL tsvector backend can implement the same three meth
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Protocol
 
@@ -53,11 +53,11 @@ class SearchBackend(Protocol):
 
     def remove(self, paper_ids: Sequence[int]) -> None: ...
 
-    def search(
-        self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int, marks: bool = True, cap: int = 0
-    ) -> SearchPage: ...
+    def search(self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int) -> SearchPage: ...
 
-    def highlights(self, query: SearchQuery, paper_ids: Sequence[int], relaxed: bool) -> list[SearchHit]: ...
+    def ranking(self, query: SearchQuery, filters: SearchFilters, limit: int, cap: int) -> tuple[list[int], bool]: ...
+
+    def highlights(self, query: SearchQuery, documents: Sequence[SearchDocument], relaxed: bool) -> list[SearchHit]: ...
 
 
 def get_backend() -> SearchBackend:
@@ -117,37 +117,38 @@ def search_papers(
     answer by keyword and say so.
     """
     page = min(max(page, 1), MAX_PAGE)
-    offset = (page - 1) * PAGE_SIZE
     backend = get_backend()
-    ranking = None
+    embedding = None
     if mode in ("semantic", "hybrid") and text.strip():
-        from paperfeed.papers.services.search.semantic import semantic_ranking
+        from paperfeed.papers.services.search.semantic import embed_in_background, semantic_ranking
 
-        ranking = semantic_ranking(meaning_text(text[:2000], query), filters, FUSION_DEPTH)
-    if ranking is None:
-        found = backend.search(query, filters, offset=offset, limit=PAGE_SIZE)
-        cards = cards_for_ids([hit.paper_id for hit in found.hits], extra=_highlights(found.hits))
-        unavailable = mode != "keyword" and bool(text.strip())
-        return SearchResults(
-            query,
-            cards,
-            found.total,
-            page,
-            _pages(found.reachable),
-            found.relaxed,
-            found.capped,
-            "keyword",
-            unavailable,
-        )
-    keyword = None
+        # The query is embedded on another thread while the keyword side runs here.
+        embedding = embed_in_background(meaning_text(text[:2000], query))
+    if embedding is None:
+        return _keyword_results(backend, query, filters, page, unavailable=mode != "keyword" and bool(text.strip()))
+    keyword_ids, relaxed = [], False
     if mode == "hybrid" and query:
-        keyword = backend.search(query, filters, offset=0, limit=FUSION_DEPTH, marks=False, cap=FUSION_RANK_CAP)
-        ranking = reciprocal_rank_fusion(
-            [[hit.paper_id for hit in keyword.hits], ranking], k=RRF_K, weights=[KEYWORD_WEIGHT, 1.0]
-        )
-    shown = ranking[offset : offset + PAGE_SIZE]
-    relaxed = bool(keyword and keyword.relaxed)
-    # Words are marked only on the page shown, not on the hundred results that went into the fusion.
-    marked = _highlights(backend.highlights(query, shown, relaxed)) if query else {}
-    cards = cards_for_ids(shown, extra=marked)
+        keyword_ids, relaxed = backend.ranking(query, filters, FUSION_DEPTH, FUSION_RANK_CAP)
+    ranking = semantic_ranking(embedding.result(), filters, FUSION_DEPTH)
+    if ranking is None:  # the index went away meanwhile
+        return _keyword_results(backend, query, filters, page, unavailable=True)
+    if keyword_ids:
+        ranking = reciprocal_rank_fusion([keyword_ids, ranking], k=RRF_K, weights=[KEYWORD_WEIGHT, 1.0])
+    offset = (page - 1) * PAGE_SIZE
+    cards = cards_for_ids(ranking[offset : offset + PAGE_SIZE])
+    if query:
+        # Words are marked only on the page shown, not on the hundred results that went into the fusion.
+        documents = [SearchDocument(c.paper.id, c.paper.title, c.paper.abstract, c.authors) for c in cards]
+        marks = _highlights(backend.highlights(query, documents, relaxed))
+        cards = [replace(card, **marks[card.paper.id]) if card.paper.id in marks else card for card in cards]
     return SearchResults(query, cards, len(ranking), page, _pages(len(ranking)), relaxed, False, mode)
+
+
+def _keyword_results(
+    backend: SearchBackend, query: SearchQuery, filters: SearchFilters, page: int, unavailable: bool
+) -> SearchResults:
+    """A page ranked by keyword alone (`unavailable`: search by meaning was asked for but cannot answer)."""
+    found = backend.search(query, filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    cards = cards_for_ids([hit.paper_id for hit in found.hits], extra=_highlights(found.hits))
+    pages = _pages(found.reachable)
+    return SearchResults(query, cards, found.total, page, pages, found.relaxed, found.capped, "keyword", unavailable)

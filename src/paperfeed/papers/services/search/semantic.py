@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import logging
+from concurrent.futures import Future, ThreadPoolExecutor
+
+import numpy as np
 
 from paperfeed.core.embedder import ModelError, default_embedder
 from paperfeed.papers.models import Paper
@@ -11,19 +14,29 @@ from paperfeed.papers.services.search import SearchFilters
 
 log = logging.getLogger(__name__)
 MAX_CANDIDATES = 5000
+# Query embeddings run here, beside the request's own thread; two, so that threaded servers do not queue.
+_embedding_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="paperfeed-embed")
 
 
-def semantic_ranking(text: str, filters: SearchFilters, depth: int) -> list[int] | None:
-    """Up to `depth` paper ids nearest in meaning to `text` and passing the filters; None without an index."""
+def embed_in_background(text: str) -> Future[np.ndarray] | None:
+    """Start embedding `text` on a worker thread, so that keyword matching can run meanwhile (onnxruntime and
+    SQLite both release the GIL). None when there is no model or no vector index to search."""
     try:
         embedder = default_embedder()
-        vector = embedder.embed_query(text)
     except ModelError:
         log.exception("the embedding model cannot be loaded; searching by keyword only")
         return None
+    if not vectors.available(embedder.name):
+        return None
+    return _embedding_pool.submit(embedder.embed_query, text)
+
+
+def semantic_ranking(vector: np.ndarray, filters: SearchFilters, depth: int) -> list[int] | None:
+    """Up to `depth` paper ids nearest in meaning to `vector` and passing the filters; None without an index."""
+    model = default_embedder().name
     wanted = depth
     while True:
-        found = vectors.nearest(embedder.name, vector, wanted)
+        found = vectors.nearest(model, vector, wanted)
         if found is None:
             return None
         ids = [pid for pid, _ in found]
@@ -41,8 +54,11 @@ def _passing(ids: list[int], filters: SearchFilters) -> list[int]:
         rows = rows.filter(published__gte=filters.date_from)
     if filters.date_to:
         rows = rows.filter(published__lte=filters.date_to)
-    found = dict(rows.values_list("id", "categories"))
-    return [pid for pid in ids if pid in found and (not filters.category or filters.category in (found[pid] or []))]
+    if not filters.category:
+        found = set(rows.values_list("id", flat=True))
+        return [pid for pid in ids if pid in found]
+    categories = dict(rows.values_list("id", "categories"))
+    return [pid for pid in ids if filters.category in (categories.get(pid) or [])]
 
 
 def similar_papers(paper_id: int, k: int = 6) -> list[int] | None:

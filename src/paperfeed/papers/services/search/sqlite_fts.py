@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -56,12 +58,9 @@ class SqliteFtsBackend:
         source = TABLE if len(clauses) == 1 else f"{TABLE} JOIN {Paper._meta.db_table} p ON p.id = {TABLE}.rowid"
         return source, " AND ".join(clauses), params
 
-    def _run(
-        self, tiers: list[str], filters: SearchFilters, offset: int, limit: int, marks: bool = True, cap: int = 0
-    ) -> SearchPage:
-        """Rank each tier's matches by BM25 and list the tiers one after the other (with highlights if marks)."""
+    def _run(self, tiers: list[str], filters: SearchFilters, offset: int, limit: int) -> SearchPage:
+        """Rank each tier's matches by BM25 and list the tiers one after the other, with highlights."""
         source, where, params = self._where(filters)
-        cap = cap or RANK_CAP
         total, reachable, hits, capped = 0, 0, [], False
         with connection.cursor() as cursor:
             for expression in tiers:
@@ -70,56 +69,90 @@ class SqliteFtsBackend:
                 # The part of the requested page [offset, offset + limit) that falls in this tier.
                 start = max(offset - reachable, 0)
                 wanted = limit - len(hits)
-                if wanted > 0 and start < min(count, cap):
+                if wanted > 0 and start < min(count, RANK_CAP):
                     recent = ""
-                    if count > cap:
+                    if count > RANK_CAP:
                         # BM25 costs time for every match: rank only the RANK_CAP most recently added ones.
                         cursor.execute(
                             f"SELECT {TABLE}.rowid FROM {source} WHERE {where} "
-                            f"ORDER BY {TABLE}.rowid DESC LIMIT 1 OFFSET {cap - 1}",
+                            f"ORDER BY {TABLE}.rowid DESC LIMIT 1 OFFSET {RANK_CAP - 1}",
                             [expression, *params],
                         )
                         recent = f" AND {TABLE}.rowid >= {int(cursor.fetchone()[0])}"
                         capped = True
-                    if marks:
-                        cursor.execute(
-                            f"SELECT {TABLE}.rowid, highlight({TABLE}, 0, %s, %s), "
-                            f"snippet({TABLE}, 1, %s, %s, '…', {SNIPPET_TOKENS}) "
-                            f"FROM {source} WHERE {where}{recent} ORDER BY rank LIMIT %s OFFSET %s",
-                            [START, END, START, END, expression, *params, wanted, start],
-                        )
-                        rows = cursor.fetchall()
-                    else:
-                        cursor.execute(
-                            f"SELECT {TABLE}.rowid, '', '' FROM {source} WHERE {where}{recent} "
-                            "ORDER BY rank LIMIT %s OFFSET %s",
-                            [expression, *params, wanted, start],
-                        )
-                        rows = cursor.fetchall()
+                    cursor.execute(
+                        f"SELECT {TABLE}.rowid, highlight({TABLE}, 0, %s, %s), "
+                        f"snippet({TABLE}, 1, %s, %s, '…', {SNIPPET_TOKENS}) "
+                        f"FROM {source} WHERE {where}{recent} ORDER BY rank LIMIT %s OFFSET %s",
+                        [START, END, START, END, expression, *params, wanted, start],
+                    )
+                    rows = cursor.fetchall()
                     hits += [SearchHit(pid, marked_to_html(t), marked_to_html(s)) for pid, t, s in rows]
                 total += count
-                reachable += min(count, cap)
+                reachable += min(count, RANK_CAP)
         return SearchPage(hits=hits, total=total, reachable=reachable, relaxed=False, capped=capped)
 
-    def search(
-        self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int, marks: bool = True, cap: int = 0
-    ) -> SearchPage:
-        """A page of results; `cap` (default RANK_CAP) bounds how many matches are ranked, newest first."""
-        page = self._run(fts5_tiers(query), filters, offset, limit, marks, cap)
+    def search(self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int) -> SearchPage:
+        """A page of results with highlights; at most RANK_CAP matches are ranked, the most recently added."""
+        page = self._run(fts5_tiers(query), filters, offset, limit)
         if page.total == 0 and len(query.positive) > 1:
-            relaxed = self._run(fts5_tiers(query, match_all=False), filters, offset, limit, marks, cap)
+            relaxed = self._run(fts5_tiers(query, match_all=False), filters, offset, limit)
             return replace(relaxed, relaxed=True)
         return page
 
-    def highlights(self, query: SearchQuery, paper_ids: Sequence[int], relaxed: bool) -> list[SearchHit]:
-        """Titles and snippets with the query's words marked, for these papers (those that match)."""
+    def ranking(self, query: SearchQuery, filters: SearchFilters, limit: int, cap: int) -> tuple[list[int], bool]:
+        """The ids of the `limit` best matches (BM25 among the `cap` most recently added), and whether they
+        match only some of the words. One pass per tier: no count, no highlights, for fusion with other rankings."""
+        for match_all in (True, False):
+            if not match_all and len(query.positive) < 2:
+                break
+            source, where, params = self._where(filters)
+            ids: list[int] = []
+            with connection.cursor() as cursor:
+                for expression in fts5_tiers(query, match_all):
+                    cursor.execute(
+                        f"SELECT rowid FROM (SELECT {TABLE}.rowid AS rowid, {TABLE}.rank AS score FROM {source} "
+                        f"WHERE {where} ORDER BY {TABLE}.rowid DESC LIMIT %s) ORDER BY score LIMIT %s",
+                        [expression, *params, cap, limit - len(ids)],
+                    )
+                    ids += [row[0] for row in cursor.fetchall()]
+                    if len(ids) >= limit:
+                        break
+            if ids:
+                return ids, not match_all
+        return [], False
+
+    def highlights(self, query: SearchQuery, documents: Sequence[SearchDocument], relaxed: bool) -> list[SearchHit]:
+        """Titles and snippets with the query's words marked, for these papers (those that match).
+
+        Marked in a private in-memory FTS5 table with the same tokenizer, holding just these papers: matching in
+        the full index would read every matching paper's positions first (10 ms and more for common words).
+        """
         expression = to_fts5(query, match_all=not relaxed, expand=True)
-        if expression is None or not paper_ids:
+        if expression is None or not documents:
             return []
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT rowid, highlight({TABLE}, 0, %s, %s), snippet({TABLE}, 1, %s, %s, '…', {SNIPPET_TOKENS}) "
-                f"FROM {TABLE} WHERE {TABLE} MATCH %s AND rowid IN ({', '.join(['%s'] * len(paper_ids))})",
-                [START, END, START, END, expression, *paper_ids],
+        db = _marker.db
+        try:
+            db.executemany(
+                "INSERT INTO marks(rowid, title, abstract, authors) VALUES (?, ?, ?, ?)",
+                [(d.paper_id, d.title, d.abstract, ", ".join(d.authors)) for d in documents],
             )
-            return [SearchHit(pid, marked_to_html(t), marked_to_html(s)) for pid, t, s in cursor.fetchall()]
+            rows = db.execute(
+                "SELECT rowid, highlight(marks, 0, ?, ?), snippet(marks, 1, ?, ?, '…', ?) FROM marks "
+                "WHERE marks MATCH ?",
+                [START, END, START, END, SNIPPET_TOKENS, expression],
+            ).fetchall()
+        finally:
+            db.rollback()
+        return [SearchHit(pid, marked_to_html(t), marked_to_html(s)) for pid, t, s in rows]
+
+
+class _Marker(threading.local):
+    """Per thread, an in-memory FTS5 table to mark matches in a page of papers (see highlights)."""
+
+    def __init__(self) -> None:
+        self.db = sqlite3.connect(":memory:")  # its implicit transaction is rolled back after each use
+        self.db.execute(f"CREATE VIRTUAL TABLE marks USING fts5(title, abstract, authors, tokenize='{TOKENIZER}')")
+
+
+_marker = _Marker()
