@@ -65,6 +65,18 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("PAPERFEED_HTTP_TIMEOUT_SECONDS", "30", "How long to wait for a source to answer one request."),
     Setting("PAPERFEED_HTTP_RETRIES", "4", "Retries of a failed request (timeouts, 429, 5xx) before giving up."),
+    Setting(
+        "PAPERFEED_EMAIL_URL",
+        "console://",
+        "Where email goes: `smtp://user:pass@host:587?tls=1`, `smtps://user:pass@host:465`, `console://` (printed "
+        "by the server, handy on a laptop) or `file:///path/to/dir`.",
+    ),
+    Setting("PAPERFEED_EMAIL_FROM", "paperfeed <noreply@localhost>", "The sender of every email the site sends."),
+    Setting(
+        "PAPERFEED_SITE_URL",
+        "http://127.0.0.1:8000",
+        "The site's public address, used for links in emails (sign-in links, confirmations).",
+    ),
 )
 
 
@@ -141,3 +153,41 @@ def secret_key(directory: Path) -> str:
     finally:
         tmp.unlink()
     return key
+
+
+class EmailUrlError(ValueError):
+    pass
+
+
+def email_settings(url: str) -> dict[str, object]:
+    """Django EMAIL_* settings from one URL: smtp://user:pass@host:port?tls=1, smtps://…, console://, file:///dir."""
+    from urllib.parse import parse_qs, unquote, urlsplit
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "console":
+        return {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}
+    if scheme == "file":
+        if not parts.path:
+            raise EmailUrlError(f"{url!r} names no directory: use file:///path/to/dir")
+        return {"EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend", "EMAIL_FILE_PATH": parts.path}
+    if scheme not in ("smtp", "smtps"):
+        raise EmailUrlError(f"{url!r}: the scheme must be smtp, smtps, console or file")
+    if not parts.hostname:
+        raise EmailUrlError(f"{url!r} names no host")
+    try:
+        port = parts.port or (465 if scheme == "smtps" else 25)
+    except ValueError:
+        raise EmailUrlError(f"{url!r} has a port that is not a number") from None
+    query = {k: v[-1].lower() for k, v in parse_qs(parts.query).items()}
+    on = {"1", "true", "yes", "on"}
+    return {
+        "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "EMAIL_HOST": parts.hostname,
+        "EMAIL_PORT": port,
+        "EMAIL_HOST_USER": unquote(parts.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(parts.password or ""),
+        "EMAIL_USE_SSL": scheme == "smtps",
+        "EMAIL_USE_TLS": scheme == "smtp" and query.get("tls", "") in on,
+        "EMAIL_TIMEOUT": 30,
+    }

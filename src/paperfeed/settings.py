@@ -22,6 +22,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "paperfeed.papers",
+    "paperfeed.community",
 ]
 
 MIDDLEWARE = [
@@ -106,6 +107,19 @@ PAPERFEED_CONTACT_EMAIL = config.env("PAPERFEED_CONTACT_EMAIL")
 PAPERFEED_ARXIV_DELAY_SECONDS = config.env_number("PAPERFEED_ARXIV_DELAY_SECONDS", 3, minimum=0)
 PAPERFEED_HTTP_TIMEOUT_SECONDS = config.env_number("PAPERFEED_HTTP_TIMEOUT_SECONDS", 30)
 PAPERFEED_HTTP_RETRIES = int(config.env_number("PAPERFEED_HTTP_RETRIES", 4, minimum=0))
+
+try:
+    globals().update(config.email_settings(config.env("PAPERFEED_EMAIL_URL") or "console://"))
+except config.EmailUrlError as error:
+    raise SystemExit(f"PAPERFEED_EMAIL_URL: {error}") from None
+DEFAULT_FROM_EMAIL = SERVER_EMAIL = config.env("PAPERFEED_EMAIL_FROM") or "paperfeed <noreply@localhost>"
+PAPERFEED_SITE_URL = (config.env("PAPERFEED_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+
+LOGIN_URL = "signin"
+LOGIN_REDIRECT_URL = "daily"
+LOGOUT_REDIRECT_URL = "daily"
+PASSWORD_RESET_TIMEOUT = 3 * 24 * 3600  # reset and email-confirmation links last three days
+SIGN_IN_LINK_TIMEOUT = 15 * 60  # seconds a one-time sign-in link by email lasts
 
 LOGGING = {
     "version": 1,

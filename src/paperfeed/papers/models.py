@@ -48,6 +48,9 @@ class Paper(models.Model):
         Organization, null=True, blank=True, on_delete=models.SET_NULL, related_name="papers"
     )
     authors = models.ManyToManyField(Author, through="Authorship", related_name="papers")
+    hidden = models.BooleanField(
+        default=False, db_default=False, help_text="Hidden by a moderator: left out of lists, search, counts and feeds."
+    )
 
     class Meta:
         ordering = ["-published", "-arxiv_id"]

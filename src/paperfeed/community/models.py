@@ -1,0 +1,107 @@
+"""What people add: profiles, comments, collections, authorship claims, and the counters that rate-limit them.
+
+Votes and submissions live with the papers (papers.Vote, papers.DailyEntry) because lists and rankings read them.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from paperfeed.papers.models import Author, Paper
+
+
+class Profile(models.Model):
+    """What a user tells about themselves, and what the site knows of them (verified, banned)."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True)
+    display_name = models.CharField(max_length=100, blank=True)
+    affiliation = models.CharField(max_length=200, blank=True)
+    email_verified = models.BooleanField(default=False)
+    banned = models.BooleanField(default=False, help_text="A banned user can read but no longer post or vote.")
+
+    def __str__(self) -> str:
+        return self.display_name or str(self.user)
+
+
+class Comment(models.Model):
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
+    # Replies are one level deep: a reply's parent is always a top-level comment.
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    body = models.TextField(help_text="Markdown with LaTeX, as written.")
+    body_html = models.TextField(help_text="The body rendered and sanitized; what pages show.")
+    created_at = models.DateTimeField(default=timezone.now)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    hidden = models.BooleanField(default=False, help_text="Hidden by a moderator: shown nowhere, counted nowhere.")
+
+    class Meta:
+        indexes = [models.Index(fields=["paper", "created_at"], name="comment_paper_created")]
+
+    def __str__(self) -> str:
+        return f"{self.author} on {self.paper_id}: {self.body[:40]}"
+
+
+class Collection(models.Model):
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="collections")
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100)
+    description = models.TextField(blank=True)
+    public = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    papers = models.ManyToManyField(Paper, through="CollectionItem", related_name="collections")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner", "slug"], name="collection_unique_slug")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CollectionItem(models.Model):
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="items")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="collection_items")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["collection", "paper"], name="collection_item_once")]
+
+    def __str__(self) -> str:
+        return f"{self.paper_id} in {self.collection_id}"
+
+
+class AuthorClaim(models.Model):
+    """A user saying "I am this author of this paper"; staff approve or reject it."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        APPROVED = "approved"
+        REJECTED = "rejected"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="author_claims")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="author_claims")
+    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="claims")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "paper"], name="author_claim_once_per_paper")]
+
+    def __str__(self) -> str:
+        return f"{self.user} as {self.author} ({self.status})"
+
+
+class RateEvent(models.Model):
+    """One counted event (a failed sign-in, a sign-in link sent…) for rate limits shared by every worker."""
+
+    scope = models.CharField(max_length=32)
+    key = models.CharField(max_length=200)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["scope", "key", "at"], name="rate_event_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.scope}:{self.key} at {self.at}"
