@@ -58,10 +58,12 @@ class ServedSite:
             self.process.kill()
 
 
-def start_site(data_dir: Path, *args: str, timeout: float = 120) -> ServedSite:
-    """`paperfeed serve` in a subprocess on a free port, once it answers HTTP."""
-    port = free_port()
-    env = {**os.environ, "PAPERFEED_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
+def start_site(
+    data_dir: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None, port: int | None = None
+) -> ServedSite:
+    """`paperfeed serve` in a subprocess on a free port (or `port`), once it answers HTTP; `env` adds settings."""
+    port = port or free_port()
+    env = {**os.environ, **(env or {}), "PAPERFEED_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     log = data_dir.parent / f"serve-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -92,3 +94,79 @@ def demo_site(tmp_path_factory):
     site = start_site(tmp_path_factory.mktemp("serve") / "data")
     yield site
     site.stop()
+
+
+# --- real Chromium (Debian's), driven by Playwright ---
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+ARTIFACTS = Path(os.environ.get("PAPERFEED_TEST_ARTIFACTS", Path(__file__).parent.parent / ".test-data" / "artifacts"))
+
+
+@pytest.fixture(scope="session")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
+    page.on(
+        "response",
+        lambda response: response.status >= 400 and errors.append(f"{response.status} {response.url}"),
+    )
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors or blocked resources: {errors}"
+
+
+# --- members and pages, for the community tests ---
+
+
+def member(username: str = "ada", *, verified: bool = True, banned: bool = False, staff: bool = False):
+    """A member account with its profile (confirmed email unless told otherwise); sign it in with signed_in."""
+    from django.contrib.auth.models import User
+
+    from paperfeed.community.models import Profile
+
+    user = User.objects.create(username=username, email=f"{username}@example.org", is_staff=staff)
+    Profile.objects.update_or_create(user=user, defaults={"email_verified": verified, "banned": banned})
+    return user
+
+
+def signed_in(user, **client_options):
+    """A test client signed in as this user."""
+    from django.test import Client
+
+    client = Client(**client_options)
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def staff(db):
+    """A client signed in as a superuser, for the admin."""
+    from django.contrib.auth.models import User
+
+    return signed_in(User.objects.create_superuser("moderator", "mod@example.org", "a long enough password"))
+
+
+def card_titles(page) -> list[str]:
+    """The titles of the paper cards on a page (a response, which must be a 200, or its HTML), as text."""
+    import re
+    from html import unescape
+
+    if not isinstance(page, str):
+        assert page.status_code == 200, page.status_code
+        page = page.content.decode()
+    found = re.findall(r'<h3 class="card-title"><a[^>]*>(.*?)</a>', page, re.S)
+    return [unescape(re.sub(r"<.*?>", "", title)) for title in found]

@@ -1,41 +1,12 @@
 """A visitor's journey in real Chromium (Debian's), driven by Playwright, against `paperfeed serve`."""
 
-import os
 import re
-from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from conftest import ARTIFACTS
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
-ARTIFACTS = Path(os.environ.get("PAPERFEED_TEST_ARTIFACTS", Path(__file__).parent.parent / ".test-data" / "artifacts"))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: message.type == "error" and errors.append(message.text))
-    page.on(
-        "response",
-        lambda response: response.status >= 400 and errors.append(f"{response.status} {response.url}"),
-    )
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors or blocked resources: {errors}"
 
 
 def test_daily_list_paper_katex_and_search(demo_site, page):

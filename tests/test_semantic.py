@@ -1,9 +1,7 @@
 """Search by meaning: embeddings, the vector index kept in step, hybrid ranking and similar papers."""
 
-import re
-from html import unescape
-
 import pytest
+from conftest import card_titles as titles
 from conftest import free_port
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -27,11 +25,6 @@ def embedded(corpus):
     run = embed_pending()
     assert run.embedded == 10
     return run
-
-
-def titles(response) -> list[str]:
-    found = re.findall(r'<h3 class="card-title"><a[^>]*>(.*?)</a>', response.content.decode(), re.S)
-    return [unescape(re.sub(r"<.*?>", "", t)) for t in found]
 
 
 def test_every_paper_is_embedded_once_and_indexed(embedded):

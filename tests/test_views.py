@@ -3,10 +3,10 @@
 import json
 import re
 from datetime import timedelta
-from html import unescape
 
 import pytest
 from conftest import SMALL
+from conftest import card_titles as titles
 from django.contrib.auth.models import User
 from django.utils import timezone
 
@@ -52,12 +52,6 @@ HOSTILE_QUERIES = [
     "_",
     "\\",
 ]
-
-
-def titles(response) -> list[str]:
-    html = response.content.decode()
-    found = re.findall(r'<h3 class="card-title"><a[^>]*>(.*?)</a>', html, re.S)
-    return [unescape(re.sub(r"<.*?>", "", t)) for t in found]
 
 
 # --- the daily list ---

@@ -73,6 +73,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("PAPERFEED_EMAIL_FROM", "paperfeed <noreply@localhost>", "The sender of every email the site sends."),
     Setting(
+        "PAPERFEED_TRUSTED_PROXIES",
+        "0",
+        "How many reverse proxies (nginx, Caddy…) stand in front of the site and add to X-Forwarded-For; the "
+        "client address that sign-in limits count is then read from that header. 0: the direct peer's address.",
+    ),
+    Setting(
         "PAPERFEED_SITE_URL",
         "http://127.0.0.1:8000",
         "The site's public address, used for links in emails (sign-in links, confirmations).",

@@ -50,6 +50,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "paperfeed.community.context_processors.votes",
             ],
         },
     },
@@ -113,6 +114,7 @@ try:
 except config.EmailUrlError as error:
     raise SystemExit(f"PAPERFEED_EMAIL_URL: {error}") from None
 DEFAULT_FROM_EMAIL = SERVER_EMAIL = config.env("PAPERFEED_EMAIL_FROM") or "paperfeed <noreply@localhost>"
+PAPERFEED_TRUSTED_PROXIES = int(config.env_number("PAPERFEED_TRUSTED_PROXIES", 0, minimum=0))
 PAPERFEED_SITE_URL = (config.env("PAPERFEED_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 
 LOGIN_URL = "signin"

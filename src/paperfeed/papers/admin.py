@@ -1,6 +1,12 @@
-from django.contrib import admin
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db import transaction
+from django.template.response import TemplateResponse
 
+from paperfeed.community.services import moderation, people
 from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization, Paper, Vote
+from paperfeed.papers.services.search import get_backend
 
 
 class AuthorshipInline(admin.TabularInline):
@@ -15,15 +21,78 @@ class DailyEntryInline(admin.TabularInline):
     extra = 0
 
 
+class AttachToOrganizationForm(forms.Form):
+    organization = forms.ModelChoiceField(
+        queryset=Organization.objects.order_by("name"),
+        empty_label="Choose an organization",
+        help_text="The papers' cards and pages will name it, and its page will list them.",
+    )
+
+
+def _papers(count: int) -> str:
+    return f"{count} paper{'' if count == 1 else 's'}"
+
+
 @admin.register(Paper)
 class PaperAdmin(admin.ModelAdmin):
-    list_display = ["arxiv_id", "title", "primary_category", "published", "organization"]
-    list_filter = ["primary_category"]
+    list_display = ["arxiv_id", "title", "primary_category", "published", "organization", "hidden"]
+    list_filter = ["hidden", "primary_category"]
     search_fields = ["arxiv_id", "title"]
     date_hierarchy = "published"
     raw_id_fields = ["organization"]
     inlines = [AuthorshipInline, DailyEntryInline]
     show_full_result_count = False  # a count of every paper on each page view is slow on large sites
+    actions = ["hide_papers", "show_papers", "attach_to_organization"]
+
+    @admin.action(description="Hide from the site")
+    def hide_papers(self, request, queryset):
+        count = moderation.hide_papers(queryset)
+        self.message_user(request, f"{_papers(count)} hidden: they are off every list, search and page.")
+
+    @admin.action(description="Show again")
+    def show_papers(self, request, queryset):
+        count = moderation.show_papers(queryset)
+        self.message_user(request, f"{_papers(count)} shown again.")
+
+    @admin.action(description="Attach to organization…")
+    def attach_to_organization(self, request, queryset):
+        """First an intermediate page to choose the organization; its form posts back to this action."""
+        form = AttachToOrganizationForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            organization = form.cleaned_data["organization"]
+            count = people.attach_to_organization(queryset, organization)
+            self.message_user(request, f"{_papers(count)} attached to {organization}.")
+            return None  # back to the list of papers
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Attach papers to an organization",
+            "opts": self.model._meta,
+            "form": form,
+            "papers": queryset.select_related("organization").order_by("-published", "-arxiv_id")[:20],
+            "count": queryset.count(),
+            # Posted back as they came: the ticked rows, and whether "select all" meant every matching paper.
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across") == "1",
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        if not Organization.objects.exists():
+            self.message_user(request, "There are no organizations yet: add one first.", messages.WARNING)
+        return TemplateResponse(request, "admin/papers/paper/attach_organization.html", context)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # Hidden ticked or cleared, title or authors edited: keyword search follows the paper as saved.
+        moderation.paper_edited([form.instance.pk])
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            get_backend().remove([obj.pk])
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            get_backend().remove(list(queryset.values_list("id", flat=True)))
+            super().delete_queryset(request, queryset)
 
 
 @admin.register(Organization)

@@ -23,6 +23,18 @@ class Author(models.Model):
         return self.name
 
 
+def visible_condition(through: str = "") -> models.Q:
+    """The rule for which papers anyone may see — every paper but those a moderator hid — as a condition on
+    papers (through="") or on rows that point to one (through="paper"). The one place this rule lives."""
+    return models.Q(**{f"{through}__hidden" if through else "hidden": False})
+
+
+class PaperQuerySet(models.QuerySet):
+    def visible(self) -> "PaperQuerySet":
+        """The papers lists, search, pages and feeds may show (see visible_condition)."""
+        return self.filter(visible_condition())
+
+
 class Paper(models.Model):
     """An arXiv paper, keyed by its id without version; the version and dates are attributes."""
 
@@ -51,6 +63,8 @@ class Paper(models.Model):
     hidden = models.BooleanField(
         default=False, db_default=False, help_text="Hidden by a moderator: left out of lists, search, counts and feeds."
     )
+
+    objects = PaperQuerySet.as_manager()
 
     class Meta:
         ordering = ["-published", "-arxiv_id"]

@@ -8,7 +8,11 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_safe
 
+from paperfeed.community.services import collections as saved_collections
+from paperfeed.community.services import comments as comment_threads
+from paperfeed.community.services import people
 from paperfeed.core.arxiv_ids import parse_arxiv_id
+from paperfeed.core.markdown import MAX_CHARS as MAX_COMMENT_CHARS
 from paperfeed.core.periods import PeriodError, containing, parse_day, parse_period
 from paperfeed.core.search_query import parse_query
 from paperfeed.papers.services import catalog
@@ -17,19 +21,12 @@ from paperfeed.papers.services.cards import cards_for_ids
 from paperfeed.papers.services.search import MODES, SearchFilters, search_papers
 from paperfeed.papers.services.search.semantic import similar_papers
 from paperfeed.papers.services.trending import trending as trending_papers
+from paperfeed.web import page_number
 
 
 def _param(request: HttpRequest, name: str) -> str | None:
     value = request.GET.get(name, "").strip()
     return value or None
-
-
-def _page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    try:
-        return max(int(raw), 1)
-    except ValueError:
-        raise BadRequest(f"page={raw[:20]!r} is not a page number") from None
 
 
 @require_safe
@@ -45,7 +42,7 @@ def daily(request: HttpRequest) -> HttpResponse:
     period = period or listings.default_period(today)
     if period is None:
         return render(request, "papers/empty.html")
-    result = listings.listing(period, sort, _page_number(request))
+    result = listings.listing(period, sort, page_number(request))
     views = {kind: containing(kind, period.start) for kind in ("day", "week", "month")}
     return render(request, "papers/daily.html", {"listing": result, "sort": sort, "views": views})
 
@@ -57,6 +54,8 @@ def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         raise Http404(f"{arxiv_id} is not an arXiv id")
     paper = catalog.paper_by_arxiv_id(parsed.id)
     if paper is None:
+        if catalog.is_withheld(parsed.id):
+            return render(request, "papers/paper_hidden.html", {"arxiv_id": parsed.id}, status=404)
         return render(request, "papers/paper_missing.html", {"arxiv_id": parsed}, status=404)
     version = parsed.version or paper.version
     return render(
@@ -69,6 +68,10 @@ def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
             "pdf_url": f"https://arxiv.org/pdf/{parsed.id}" + (f"v{version}" if version else ""),
             "days": sorted({entry.day for entry in paper.daily_entries.all()}),
             "similar": cards_for_ids(similar_papers(paper.id) or []),
+            "people": people.paper_people(paper, request.user),
+            "discussion": comment_threads.discussion(paper, request.user),
+            "comment_max_chars": MAX_COMMENT_CHARS,
+            "save_panel": saved_collections.save_panel(request.user, paper),
         },
     )
 
@@ -109,7 +112,7 @@ def search(request: HttpRequest) -> HttpResponse:
         "categories": catalog.primary_categories(),
     }
     if query or (mode != "keyword" and text.strip() and not query.negative):
-        context["results"] = search_papers(query, filters, _page_number(request), mode=mode, text=text)
+        context["results"] = search_papers(query, filters, page_number(request), mode=mode, text=text)
     return render(request, "papers/search.html", context)
 
 

@@ -1,3 +1,165 @@
-"""(to be written)"""
+"""Collection pages: your collections, one collection's papers, and the forms that change them."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import BadRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from paperfeed.community.models import Collection
+from paperfeed.community.services import collections
+from paperfeed.community.services.collections import CollectionRefused
+from paperfeed.core.arxiv_ids import parse_arxiv_id
+from paperfeed.papers.services.cards import cards_for_ids
+from paperfeed.web import safe_next
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    response = HttpResponseRedirect(url)
+    response.status_code = 303  # after a POST, the browser fetches the page with GET
+    return response
+
+
+def _collection_url(collection: Collection) -> str:
+    return reverse("collection", args=[collection.owner.username, collection.slug])
+
+
+def _refused(request: HttpRequest, refusal: CollectionRefused) -> HttpResponse:
+    if refusal.status == 404:
+        raise Http404(refusal.message)
+    context = {"message": refusal.message}
+    if request.user.is_authenticated:
+        context.update(back=reverse("collections"), back_label="Your collections")
+    return render(request, "community/refused.html", context, status=refusal.status)
+
+
+def _owned(request: HttpRequest, collection_id: int) -> Collection:
+    """The collection the request changes: 404 when the user cannot see it, CollectionRefused when not theirs."""
+    collection = collections.visible_collection(collection_id, request.user)
+    if collection is None:
+        raise Http404("There is no such collection, or it is private.")
+    collections.check_owner(request.user, collection)
+    return collection
+
+
+def _form(request: HttpRequest) -> dict:
+    return {
+        "name": request.POST.get("name", ""),
+        "description": request.POST.get("description", ""),
+        "public": request.POST.get("public") == "on",
+    }
+
+
+def _add_target(arxiv_id: str) -> str | None:
+    parsed = parse_arxiv_id(arxiv_id.strip()) if arxiv_id.strip() else None
+    return parsed.id if parsed else None
+
+
+@login_required
+@require_safe
+def my_collections(request: HttpRequest) -> HttpResponse:
+    add = _add_target(request.GET.get("add", ""))
+    return render(request, "community/collections.html", _my_context(request, add=add))
+
+
+def _my_context(request: HttpRequest, **extra) -> dict:
+    return {
+        "collections": collections.collections_of(request.user),
+        "problem": collections.curating_problem(request.user),
+    } | extra
+
+
+@require_POST
+def collection_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("collections"))
+    form, add = _form(request), _add_target(request.POST.get("arxiv_id", ""))
+    try:
+        collection = collections.create_collection(request.user, **form, first_paper=add)
+    except CollectionRefused as refusal:
+        if refusal.status == 404:
+            raise Http404(refusal.message) from None
+        context = _my_context(request, form=form, error=refusal.message, add=add)
+        return render(request, "community/collections.html", context, status=refusal.status)
+    if add:
+        return _see_other(reverse("paper", args=[add]) + "#save")
+    return _see_other(_collection_url(collection))
+
+
+@require_safe
+def collection_detail(request: HttpRequest, username: str, slug: str) -> HttpResponse:
+    collection = collections.collection_page(username, slug, request.user)
+    if collection is None:
+        raise Http404("There is no such collection, or it is private.")
+    cards = cards_for_ids(collections.paper_ids(collection))
+    is_owner = request.user.is_authenticated and request.user.pk == collection.owner_id
+    context = {"collection": collection, "cards": cards, "is_owner": is_owner}
+    context["may_change"] = is_owner and collections.curating_problem(request.user) is None
+    return render(request, "community/collection.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def collection_edit(request: HttpRequest, collection_id: int) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    try:
+        collection = _owned(request, collection_id)
+    except CollectionRefused as refusal:
+        return _refused(request, refusal)
+    if request.method != "POST":
+        form = {"name": collection.name, "description": collection.description, "public": collection.public}
+        return render(request, "community/collection_edit.html", {"collection": collection, "form": form})
+    form = _form(request)
+    try:
+        collections.update_collection(request.user, collection, **form)
+    except CollectionRefused as refusal:
+        collection.refresh_from_db()  # the page shows the name as saved, not the refused one
+        context = {"collection": collection, "form": form, "error": refusal.message}
+        return render(request, "community/collection_edit.html", context, status=refusal.status)
+    return _see_other(_collection_url(collection))
+
+
+@require_POST
+def collection_delete(request: HttpRequest, collection_id: int) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(reverse("collections"))
+    try:
+        collections.delete_collection(request.user, _owned(request, collection_id))
+    except CollectionRefused as refusal:
+        return _refused(request, refusal)
+    return _see_other(reverse("collections"))
+
+
+@require_POST
+def collection_papers(request: HttpRequest, collection_id: int) -> HttpResponse:
+    if not request.user.is_authenticated:
+        return redirect_to_login(safe_next(request, reverse("collections")))
+    action = request.POST.get("action", "")
+    if action not in ("add", "remove"):
+        raise BadRequest("Say whether to add the paper to the collection or remove it (action=add or action=remove).")
+    raw_id = request.POST.get("arxiv_id", "")
+    arxiv_id = _add_target(raw_id)
+    if arxiv_id is None:
+        raise Http404(
+            f"{raw_id[:40]!r} is not an arXiv id." if raw_id.strip() else "Name the paper: arxiv_id is empty."
+        )
+    try:
+        collection = _owned(request, collection_id)
+        collections.set_paper(request.user, collection, arxiv_id, add=action == "add")
+    except CollectionRefused as refusal:
+        return _refused(request, refusal)
+    return _see_other(safe_next(request, _collection_url(collection)))
+
+
+urlpatterns = [
+    path("collections", my_collections, name="collections"),
+    path("collections/new", collection_create, name="collection-create"),
+    path("collections/<int:collection_id>/edit", collection_edit, name="collection-edit"),
+    path("collections/<int:collection_id>/delete", collection_delete, name="collection-delete"),
+    path("collections/<int:collection_id>/papers", collection_papers, name="collection-papers"),
+    path("users/<str:username>/collections/<str:slug>", collection_detail, name="collection"),
+]

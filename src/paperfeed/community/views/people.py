@@ -1,3 +1,85 @@
-"""(to be written)"""
+"""Organization and author pages, and claiming one's name on a paper (POST /papers/<arxiv_id>/claim)."""
 
-urlpatterns: list = []
+from __future__ import annotations
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.views.decorators.http import require_http_methods, require_safe
+
+from paperfeed.community.services import people
+from paperfeed.core.arxiv_ids import parse_arxiv_id
+from paperfeed.web import is_htmx, page_number
+
+
+def _see_other(url: str) -> HttpResponseRedirect:
+    return HttpResponseRedirect(url, status=303)
+
+
+@require_safe
+def organization(request: HttpRequest, slug: str) -> HttpResponse:
+    found = people.organization_by_slug(slug)
+    if found is None:
+        raise Http404(f"There is no organization “{slug}” on this site")
+    page = people.organization_papers(found, page_number(request))
+    return render(request, "community/organization.html", {"organization": found, "page": page})
+
+
+@require_safe
+def author(request: HttpRequest, author_id: int, slug: str | None = None) -> HttpResponse:
+    found = people.author_by_id(author_id)
+    if found is None:
+        raise Http404(f"There is no author number {author_id} on this site")
+    canonical = people.author_slug(found.name)
+    if (slug or "") != canonical:  # one address per author: /authors/12/ada-lovelace
+        target = reverse("author-slug", args=[found.id, canonical]) if canonical else reverse("author", args=[found.id])
+        query = request.GET.urlencode()
+        return HttpResponseRedirect(target + (f"?{query}" if query else ""), status=301)
+    page = people.author_papers(found, page_number(request))
+    context = {"author": found, "page": page, "confirmed_users": people.confirmed_users(found)}
+    return render(request, "community/author.html", context)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+def claim_authorship(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+    parsed = parse_arxiv_id(arxiv_id)
+    if parsed is None:
+        raise Http404(f"{arxiv_id} is not an arXiv id")
+    back = f"{reverse('paper', args=[parsed.id])}#claim"
+    if request.method != "POST":
+        return _see_other(back)  # the form lives on the paper page
+    if not request.user.is_authenticated:
+        signin = redirect_to_login(back)
+        if is_htmx(request):  # htmx would swap a redirect in place; HX-Redirect loads the sign-in page
+            return HttpResponse(headers={"HX-Redirect": signin.url})
+        return signin
+    paper = people.claimable_paper(parsed.id)
+    if paper is None:
+        raise Http404(f"arXiv:{parsed.id} is not on this site, so no one can claim it")
+    try:
+        people.claim_authorship(request.user, paper, request.POST.get("author", ""))
+    except people.ClaimRefused as refused:
+        if is_htmx(request):
+            # 200, with the reason inside the box: htmx swaps in only successful answers.
+            box = people.paper_people(paper, request.user, message=refused.message).claim_box
+            return render(request, "community/_claim.html", {"paper": paper, "box": box})
+        context = {
+            "heading": "Your claim was not recorded",
+            "message": refused.message,
+            "back": reverse("paper", args=[paper.arxiv_id]) + "#claim",
+            "back_label": f"Back to “{paper.title}”",
+        }
+        return render(request, "community/refused.html", context, status=refused.status)
+    if is_htmx(request):
+        box = people.paper_people(paper, request.user).claim_box
+        return render(request, "community/_claim.html", {"paper": paper, "box": box})
+    return _see_other(back)
+
+
+urlpatterns = [
+    path("organizations/<slug:slug>", organization, name="organization"),
+    path("authors/<int:author_id>", author, name="author"),
+    path("authors/<int:author_id>/<str:slug>", author, name="author-slug"),
+    path("papers/<path:arxiv_id>/claim", claim_authorship, name="claim-authorship"),
+]

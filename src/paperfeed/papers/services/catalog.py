@@ -5,19 +5,25 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.db.models import Prefetch
 
-from paperfeed.papers.models import Authorship, Paper
+from paperfeed.papers.models import Authorship, Paper, visible_condition
 from paperfeed.papers.services.cards import with_upvotes
 
 
 def paper_by_arxiv_id(arxiv_id: str) -> Paper | None:
-    """The paper (id without version) with its ordered authors, organization, daily entries and upvotes."""
+    """The paper (id without version) with its ordered authors, organization, daily entries and upvotes;
+    None when it is not here or a moderator hid it (see is_withheld)."""
     authorships = Prefetch("authorships", queryset=Authorship.objects.select_related("author").order_by("position"))
     return (
-        with_upvotes(Paper.objects.filter(arxiv_id=arxiv_id))
+        with_upvotes(Paper.objects.visible().filter(arxiv_id=arxiv_id))
         .select_related("organization")
         .prefetch_related(authorships, "daily_entries")
         .first()
     )
+
+
+def is_withheld(arxiv_id: str) -> bool:
+    """Whether this paper is here but hidden by a moderator (its page then says it is not available)."""
+    return Paper.objects.filter(arxiv_id=arxiv_id).exclude(visible_condition()).exists()
 
 
 def primary_categories() -> list[str]:

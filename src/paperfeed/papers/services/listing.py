@@ -50,7 +50,8 @@ def _adjacent(period: Period) -> tuple[Period | None, Period | None]:
 def listing(period: Period, sort: Sort = "votes", page_number: int | str = 1) -> Listing:
     entries = DailyEntry.objects.filter(day__range=(period.start, period.end)).values("paper_id")
     # Order and count narrow rows (ids), then build cards for the one page shown.
-    ordered = with_upvotes(Paper.objects.filter(id__in=entries)).order_by(*SORTS[sort]).values_list("id", flat=True)
+    visible = Paper.objects.visible().filter(id__in=entries)
+    ordered = with_upvotes(visible).order_by(*SORTS[sort]).values_list("id", flat=True)
     page = Paginator(ordered, PAGE_SIZE).get_page(page_number)
     page.object_list = cards_for_ids(list(page.object_list), first_day_from=period.start)
     previous, next_ = _adjacent(period)

@@ -14,7 +14,8 @@ from django.db import connection
 
 from paperfeed.core.fusion import reciprocal_rank_fusion
 from paperfeed.core.search_query import SearchQuery, meaning_text
-from paperfeed.papers.services.cards import PaperCard, cards_for_ids
+from paperfeed.papers.models import Paper
+from paperfeed.papers.services.cards import PaperCard, author_names, cards_for_ids
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,8 @@ class SearchPage:
 
 
 class SearchBackend(Protocol):
+    """A keyword engine. It never finds papers hidden by a moderator: `index` leaves them out (see reindex)."""
+
     def index(self, documents: Sequence[SearchDocument]) -> None: ...
 
     def remove(self, paper_ids: Sequence[int]) -> None: ...
@@ -66,6 +69,22 @@ def get_backend() -> SearchBackend:
 
         return SqliteFtsBackend()
     raise RuntimeError(f"keyword search has no backend for the {connection.vendor} database yet")
+
+
+REINDEX_CHUNK = 500
+
+
+def reindex(paper_ids: Sequence[int]) -> None:
+    """Bring the keyword index in step with these papers as stored now: after a moderator hides or shows them,
+    or edits them in the admin. Hidden papers end up out of the index, the others in it once."""
+    backend = get_backend()
+    ids = list(paper_ids)
+    for start in range(0, len(ids), REINDEX_CHUNK):
+        chunk = ids[start : start + REINDEX_CHUNK]
+        backend.remove(chunk)
+        names = author_names(chunk)
+        rows = Paper.objects.filter(id__in=chunk).values_list("id", "title", "abstract")
+        backend.index([SearchDocument(pid, title, abstract, names.get(pid, ())) for pid, title, abstract in rows])
 
 
 PAGE_SIZE = 20

@@ -48,8 +48,8 @@ def semantic_ranking(vector: np.ndarray, filters: SearchFilters, depth: int) -> 
 
 
 def _passing(ids: list[int], filters: SearchFilters) -> list[int]:
-    """The ids (in order) of papers that exist and pass the filters."""
-    rows = Paper.objects.filter(id__in=ids)
+    """The ids (in order) of papers that exist, anyone may see, and pass the filters."""
+    rows = Paper.objects.visible().filter(id__in=ids)
     if filters.date_from:
         rows = rows.filter(published__gte=filters.date_from)
     if filters.date_to:
@@ -62,14 +62,16 @@ def _passing(ids: list[int], filters: SearchFilters) -> list[int]:
 
 
 def similar_papers(paper_id: int, k: int = 6) -> list[int] | None:
-    """The k papers nearest in meaning to this one (itself excluded); None when it has no embedding or no index."""
+    """The k papers nearest in meaning to this one (itself and hidden papers excluded); None when it has no
+    embedding or there is no index."""
     from paperfeed.papers.models import PaperEmbedding
 
     stored = PaperEmbedding.objects.filter(paper_id=paper_id).values_list("model", "vector").first()
     if stored is None:
         return None
     model, blob = stored
-    found = vectors.nearest(model, vectors.from_blob(bytes(blob)), k + 1)
+    # A few neighbours more than shown, so that a hidden one or two leave the list full.
+    found = vectors.nearest(model, vectors.from_blob(bytes(blob)), 2 * k + 1)
     if found is None:
         return None
-    return [pid for pid, _ in found if pid != paper_id][:k]
+    return _passing([pid for pid, _ in found if pid != paper_id], SearchFilters())[:k]

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils.html import escape
 
 from paperfeed.core.search_query import SearchQuery, fts5_tiers, to_fts5
-from paperfeed.papers.models import Paper
+from paperfeed.papers.models import Paper, visible_condition
 from paperfeed.papers.services.search import SearchDocument, SearchFilters, SearchHit, SearchPage
 
 TABLE = "papers_search"
@@ -24,6 +24,7 @@ SNIPPET_TOKENS = 40
 # A query matching more papers than this is ranked among the RANK_CAP most recently added of them: BM25 costs
 # ~2.5 µs per match, and the pages people read (50 of 20) stay well inside it. See docs/ranking.md.
 RANK_CAP = 2000
+VISIBILITY_CHUNK = 500  # ids per IN (...) list when checking which papers may be indexed
 
 
 def marked_to_html(text: str) -> str:
@@ -33,11 +34,16 @@ def marked_to_html(text: str) -> str:
 
 class SqliteFtsBackend:
     def index(self, documents: Sequence[SearchDocument]) -> None:
+        """Add these documents, except those of papers a moderator hid: hidden papers stay out of the table, so
+        that every search and count leaves them out at no cost (hiding and showing go through reindex)."""
+        hidden: set[int] = set()
+        ids = [d.paper_id for d in documents]
+        for start in range(0, len(ids), VISIBILITY_CHUNK):
+            chunk = Paper.objects.filter(id__in=ids[start : start + VISIBILITY_CHUNK])
+            hidden.update(chunk.exclude(visible_condition()).values_list("id", flat=True))
+        rows = [(d.paper_id, d.title, d.abstract, ", ".join(d.authors)) for d in documents if d.paper_id not in hidden]
         with connection.cursor() as cursor:
-            cursor.executemany(
-                f"INSERT INTO {TABLE}(rowid, title, abstract, authors) VALUES (%s, %s, %s, %s)",
-                [(d.paper_id, d.title, d.abstract, ", ".join(d.authors)) for d in documents],
-            )
+            cursor.executemany(f"INSERT INTO {TABLE}(rowid, title, abstract, authors) VALUES (%s, %s, %s, %s)", rows)
 
     def remove(self, paper_ids: Sequence[int]) -> None:
         with connection.cursor() as cursor:

@@ -1,0 +1,163 @@
+"""The moderators' side: profiles and bans, comments to hide, collections, and authorship claims to decide."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.utils import timezone
+from django.utils.text import Truncator
+
+from paperfeed.community.models import AuthorClaim, Collection, CollectionItem, Comment, Profile
+from paperfeed.community.services import moderation, people
+
+User = get_user_model()
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+# --- users and their profiles ---
+
+
+class ProfileInline(admin.StackedInline):
+    model = Profile
+    can_delete = False
+    verbose_name_plural = "profile"
+    fields = ["display_name", "affiliation", "email_verified", "banned"]
+
+
+def _users(queryset):
+    """The users of a selection of users or of profiles (both admins offer the ban actions)."""
+    return User.objects.filter(pk__in=queryset.values("user_id")) if queryset.model is Profile else queryset
+
+
+@admin.action(description="Ban from posting and voting")
+def ban(modeladmin, request, queryset):
+    count = moderation.ban_users(_users(queryset))
+    modeladmin.message_user(request, f"{_count(count, 'user')} banned: they can read but no longer post or vote.")
+
+
+@admin.action(description="Lift the ban")
+def unban(modeladmin, request, queryset):
+    count = moderation.unban_users(_users(queryset))
+    modeladmin.message_user(request, f"{_count(count, 'user')} may post and vote again.")
+
+
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class ModeratedUserAdmin(UserAdmin):
+    """Django's user admin, with the profile inline and ban actions."""
+
+    inlines = [ProfileInline]
+    actions = [ban, unban]
+    list_display = ["username", "email", "is_staff", "date_joined", "last_login", "banned"]
+    list_filter = ["profile__banned", "profile__email_verified", "is_staff", "is_superuser", "is_active"]
+    list_select_related = ["profile"]
+    ordering = ["-date_joined"]
+
+    @admin.display(boolean=True, description="banned")
+    def banned(self, user) -> bool:
+        profile = getattr(user, "profile", None)  # accounts made by createsuperuser may have none yet
+        return bool(profile and profile.banned)
+
+
+@admin.register(Profile)
+class ProfileAdmin(admin.ModelAdmin):
+    list_display = ["user", "display_name", "affiliation", "email_verified", "banned"]
+    list_filter = ["banned", "email_verified"]
+    search_fields = ["user__username", "user__email", "display_name", "affiliation"]
+    raw_id_fields = ["user"]
+    list_select_related = ["user"]
+    actions = [ban, unban]
+
+
+# --- comments ---
+
+
+@admin.register(Comment)
+class CommentAdmin(admin.ModelAdmin):
+    list_display = ["excerpt", "author", "paper", "created_at", "hidden"]
+    list_filter = ["hidden", "created_at"]
+    search_fields = ["body", "author__username", "paper__arxiv_id"]
+    raw_id_fields = ["paper", "author", "parent"]
+    list_select_related = ["author", "paper"]
+    date_hierarchy = "created_at"
+    # Moderators hide comments; they do not rewrite them (and body_html must stay the rendering of body).
+    readonly_fields = ["paper", "author", "parent", "body", "body_html", "created_at", "edited_at"]
+    fields = ["paper", "author", "parent", "body", "created_at", "edited_at", "hidden"]
+    actions = ["hide_comments", "show_comments"]
+    show_full_result_count = False
+
+    @admin.display(description="comment")
+    def excerpt(self, comment: Comment) -> str:
+        return Truncator(comment.body).chars(80) or "(deleted)"
+
+    @admin.action(description="Hide from the site")
+    def hide_comments(self, request, queryset):
+        count = moderation.hide_comments(queryset)
+        self.message_user(request, f"{_count(count, 'comment')} hidden: shown nowhere and counted nowhere.")
+
+    @admin.action(description="Show again")
+    def show_comments(self, request, queryset):
+        count = moderation.show_comments(queryset)
+        self.message_user(request, f"{_count(count, 'comment')} shown again.")
+
+    def has_add_permission(self, request) -> bool:
+        return False  # comments are written on the site, by their authors
+
+
+# --- collections ---
+
+
+class CollectionItemInline(admin.TabularInline):
+    model = CollectionItem
+    raw_id_fields = ["paper"]
+    extra = 0
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):
+    list_display = ["name", "owner", "public", "created_at"]
+    list_filter = ["public"]
+    search_fields = ["name", "owner__username"]
+    raw_id_fields = ["owner"]
+    list_select_related = ["owner"]
+    inlines = [CollectionItemInline]
+
+
+# --- authorship claims ---
+
+
+@admin.register(AuthorClaim)
+class AuthorClaimAdmin(admin.ModelAdmin):
+    list_display = ["user", "author", "paper", "status", "created_at", "decided_at"]
+    list_filter = ["status"]
+    search_fields = ["user__username", "user__email", "author__name", "paper__arxiv_id"]
+    raw_id_fields = ["user", "paper", "author"]
+    list_select_related = ["user", "author", "paper"]
+    readonly_fields = ["created_at", "decided_at"]
+    date_hierarchy = "created_at"
+    actions = ["approve", "reject"]
+
+    @admin.action(description="Approve: mark the name as theirs")
+    def approve(self, request, queryset):
+        decisions = people.decide_claims(queryset, approve=True)
+        self.message_user(request, f"{_count(decisions.decided, 'claim')} approved.")
+        for reason in decisions.skipped:
+            self.message_user(request, f"Not approved: {reason}", messages.WARNING)
+
+    @admin.action(description="Reject")
+    def reject(self, request, queryset):
+        decisions = people.decide_claims(queryset, approve=False)
+        self.message_user(request, f"{_count(decisions.decided, 'claim')} rejected.")
+
+    def save_model(self, request, obj, form, change):
+        # A status set by hand in the form is a decision too: it gets its date (and loses it back to pending).
+        if "status" in form.changed_data:
+            obj.decided_at = None if obj.status == AuthorClaim.Status.PENDING else timezone.now()
+        super().save_model(request, obj, form, change)

@@ -1,0 +1,23 @@
+"""Template context every page gets from the community app."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.functional import SimpleLazyObject
+
+from paperfeed.community.services.votes import voted_paper_ids
+
+
+def votes(request: HttpRequest) -> dict[str, object]:
+    """`voted_ids`: the signed-in user's upvoted paper ids, read in one query the first time a template asks.
+
+    Pages without vote buttons never run the query, and anonymous visitors never cause one.
+    """
+
+    def load() -> frozenset[int]:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return frozenset()
+        return voted_paper_ids(user)
+
+    return {"voted_ids": SimpleLazyObject(load)}

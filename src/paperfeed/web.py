@@ -1,0 +1,35 @@
+"""Small request helpers the views of every app share."""
+
+from __future__ import annotations
+
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest
+from django.utils.http import url_has_allowed_host_and_scheme
+
+
+def safe_next(request: HttpRequest, fallback: str = "/") -> str:
+    """Where to go after a form: the request's `next` (POST, then GET) if it stays on this site, else `fallback`.
+
+    Protects against open redirects: other hosts, scheme tricks (`//evil`, `/\\evil`, `http:evil`) and
+    `javascript:` all fall back.
+    """
+    candidate = request.POST.get("next") or request.GET.get("next") or ""
+    if candidate and url_has_allowed_host_and_scheme(
+        candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return candidate
+    return fallback
+
+
+def page_number(request: HttpRequest) -> int:
+    """The `page` query parameter (1 when absent); a 400 when it is not a number."""
+    raw = request.GET.get("page", "1")
+    try:
+        return max(int(raw), 1)
+    except ValueError:
+        raise BadRequest(f"page={raw[:20]!r} is not a page number") from None
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """Whether htmx sent the request (it then wants a fragment of the page, not the whole page)."""
+    return request.headers.get("HX-Request") == "true"
