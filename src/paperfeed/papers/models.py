@@ -29,6 +29,11 @@ def visible_condition(through: str = "") -> models.Q:
     return models.Q(**{f"{through}__hidden" if through else "hidden": False})
 
 
+def visible_sql(alias: str) -> str:
+    """visible_condition as SQL on the paper table aliased `alias`, for the hot paths written in plain SQL."""
+    return f"NOT {alias}.hidden"
+
+
 class PaperQuerySet(models.QuerySet):
     def visible(self) -> "PaperQuerySet":
         """The papers lists, search, pages and feeds may show (see visible_condition)."""
