@@ -23,6 +23,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "paperfeed.papers",
     "paperfeed.community",
+    "paperfeed.digests",
 ]
 
 MIDDLEWARE = [

@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("paperfeed.community.urls")),
+    path("", include("paperfeed.digests.urls")),
     path("", include("paperfeed.papers.urls")),
 ]
 

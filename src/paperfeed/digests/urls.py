@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+from paperfeed.digests.views import preview, subscribe
+
+urlpatterns = [
+    path("", include(subscribe.urlpatterns)),
+    path("", include(preview.urlpatterns)),
+]
