@@ -1,0 +1,93 @@
+"""Settings from the environment: the secret key, the email URL, and no secret in the repository."""
+
+import os
+import re
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from paperfeed import config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_secret_key_comes_from_the_environment_or_the_data_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAPERFEED_SECRET_KEY", "from-the-environment")
+    assert config.secret_key(tmp_path) == "from-the-environment"
+    assert not (tmp_path / "secret_key").exists()
+    monkeypatch.delenv("PAPERFEED_SECRET_KEY")
+    first = config.secret_key(tmp_path)
+    assert len(first) >= 50 and config.secret_key(tmp_path) == first  # generated once, then kept
+    assert stat.S_IMODE((tmp_path / "secret_key").stat().st_mode) == 0o600
+    other = tmp_path / "other"
+    other.mkdir()
+    assert config.secret_key(other) != first
+
+
+def test_no_secret_is_committed():
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout")  # e.g. an unpacked release: nothing is committed there
+    files = [ROOT / name for name in listed.stdout.splitlines()]
+    assert not [f for f in files if f.name in {"secret_key", ".env"} or f.suffix in {".pem", ".key"}]
+    pattern = re.compile(
+        r"(SECRET_KEY\s*=\s*['\"][^'\"]{8,}|-----BEGIN [A-Z ]*PRIVATE KEY-----|EMAIL_HOST_PASSWORD\s*=\s*['\"][^'\"])"
+    )
+    found = []
+    for path in files:
+        if (
+            path.suffix in {".py", ".toml", ".md", ".txt", ".cfg", ".ini", ".env", ".yml", ".yaml", ""}
+            and path.is_file()
+        ):
+            text = path.read_text(errors="ignore")
+            found += [f"{path.relative_to(ROOT)}: {m.group(0)[:40]}" for m in pattern.finditer(text)]
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("console://", {"EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend"}),
+        (
+            "smtp://ada:p%40ss@mail.example.org:587?tls=1",
+            {
+                "EMAIL_HOST": "mail.example.org",
+                "EMAIL_PORT": 587,
+                "EMAIL_HOST_USER": "ada",
+                "EMAIL_HOST_PASSWORD": "p@ss",
+                "EMAIL_USE_TLS": True,
+                "EMAIL_USE_SSL": False,
+            },
+        ),
+        ("smtps://ada:x@mail.example.org", {"EMAIL_PORT": 465, "EMAIL_USE_SSL": True, "EMAIL_USE_TLS": False}),
+        ("smtp://127.0.0.1:2525", {"EMAIL_PORT": 2525, "EMAIL_HOST_USER": "", "EMAIL_USE_TLS": False}),
+        ("file:///var/mail/paperfeed", {"EMAIL_FILE_PATH": "/var/mail/paperfeed"}),
+    ],
+)
+def test_one_url_sets_the_email_backend(url, expected):
+    found = config.email_settings(url)
+    assert {key: found.get(key) for key in expected} == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("imap://mail.example.org", "the scheme must be smtp, smtps, console or file"),
+        ("smtp://", "names no host"),
+        ("smtp://mail.example.org:port", "port that is not a number"),
+        ("file://", "names no directory"),
+    ],
+)
+def test_a_bad_email_url_says_what_is_wrong(url, message):
+    with pytest.raises(config.EmailUrlError, match=message):
+        config.email_settings(url)
+
+
+def test_a_bad_email_url_stops_start_up_with_its_name(tmp_path):
+    env = {**os.environ, "PAPERFEED_DATA_DIR": str(tmp_path), "PAPERFEED_EMAIL_URL": "imap://x"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    run = subprocess.run([sys.executable, "-m", "paperfeed", "check"], env=env, capture_output=True, text=True)
+    assert run.returncode != 0 and "PAPERFEED_EMAIL_URL" in run.stderr and "Traceback" not in run.stderr
