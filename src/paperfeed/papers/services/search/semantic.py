@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 
 import numpy as np
 from django.db import connection
@@ -12,12 +12,10 @@ from django.db import connection
 from paperfeed.core.embedder import ModelError, default_embedder
 from paperfeed.papers.models import Paper, visible_sql
 from paperfeed.papers.services import vectors
-from paperfeed.papers.services.search import SearchFilters
+from paperfeed.papers.services.search import SearchFilters, side_work
 
 log = logging.getLogger(__name__)
 MAX_CANDIDATES = 5000
-# Query embeddings run here, beside the request's own thread; two, so that threaded servers do not queue.
-_embedding_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="paperfeed-embed")
 
 
 def embed_in_background(text: str) -> Future[np.ndarray] | None:
@@ -30,7 +28,7 @@ def embed_in_background(text: str) -> Future[np.ndarray] | None:
         return None
     if not vectors.available(embedder.name):
         return None
-    return _embedding_pool.submit(embedder.embed_query, text)
+    return side_work.submit(embedder.embed_query, text)
 
 
 def semantic_ranking(vector: np.ndarray, filters: SearchFilters, depth: int) -> list[int] | None:
