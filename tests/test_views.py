@@ -457,3 +457,20 @@ def test_paper_page_shows_what_other_sources_added(client, corpus):
     assert 'href="https://doi.org/10.1000/xyz123"' in html and "J. Graphs 12 (2026) 1-20" in html
     card = client.get("/?date=2026-06-30").content.decode()
     assert "HF ▲ 42" in card
+
+
+def test_a_category_link_lists_the_categorys_newest_papers(client, corpus):
+    from paperfeed.papers.models import Paper
+
+    expected = [p.title for p in Paper.objects.order_by("-published", "-arxiv_id") if "cs.LG" in p.categories]
+    # the oracle reads every paper in Python; the page asks the database
+    assert len(expected) >= 2
+    response = client.get("/search", {"category": "cs.LG"})
+    assert titles(response) == expected
+    assert f"{len(expected)} papers in cs.LG, newest first" in response.content.decode()
+    newest = Paper.objects.order_by("-published", "-arxiv_id")
+    early = [p.title for p in newest if "cs.LG" in p.categories and p.published.isoformat() <= "2026-06-26"]
+    assert 0 < len(early) < len(expected)
+    assert titles(client.get("/search", {"category": "cs.LG", "to": "2026-06-26"})) == early
+    assert "No papers in cs.XX on this site." in client.get("/search", {"category": "cs.XX"}).content.decode()
+    assert client.get("/search").status_code == 302  # no words and no filters: the daily list

@@ -24,6 +24,9 @@ INSTALLED_APPS = [
     "paperfeed.papers",
     "paperfeed.community",
     "paperfeed.digests",
+    "paperfeed.api",
+    "paperfeed.feeds",
+    "ninja",  # the API docs (/api/docs) from its own static files: its CDN fallback would break the CSP
 ]
 
 MIDDLEWARE = [

@@ -3,6 +3,8 @@ from django.urls import include, path
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", include("paperfeed.api.urls")),
+    path("", include("paperfeed.feeds.urls")),
     path("", include("paperfeed.community.urls")),
     path("", include("paperfeed.digests.urls")),
     path("", include("paperfeed.papers.urls")),

@@ -18,7 +18,7 @@ from paperfeed.core.search_query import parse_query
 from paperfeed.papers.services import catalog
 from paperfeed.papers.services import listing as listings
 from paperfeed.papers.services.cards import cards_for_ids
-from paperfeed.papers.services.search import MODES, SearchFilters, search_papers
+from paperfeed.papers.services.search import MODES, SearchFilters, browse, search_papers
 from paperfeed.papers.services.search.semantic import similar_papers
 from paperfeed.papers.services.trending import trending as trending_papers
 from paperfeed.web import page_number
@@ -100,7 +100,8 @@ def search(request: HttpRequest) -> HttpResponse:
     mode = request.GET.get("mode") or "hybrid"
     if mode not in MODES:
         raise BadRequest(f"mode={mode[:20]!r} is not a search mode: use {', '.join(MODES)}")
-    if not text.strip() and not request.headers.get("HX-Request"):
+    browsing = not text.strip() and bool(filters.category or filters.date_from or filters.date_to)
+    if not text.strip() and not browsing and not request.headers.get("HX-Request"):
         return redirect("daily")  # nothing to look for: the daily list is the best answer
     query = parse_query(text)
     context = {
@@ -111,7 +112,9 @@ def search(request: HttpRequest) -> HttpResponse:
         "modes": MODES,
         "categories": catalog.primary_categories(),
     }
-    if query or (mode != "keyword" and text.strip() and not query.negative):
+    if browsing:  # e.g. a category's link on a card: its newest papers
+        context["results"] = browse(filters, page_number(request))
+    elif query or (mode != "keyword" and text.strip() and not query.negative):
         context["results"] = search_papers(query, filters, page_number(request), mode=mode, text=text)
     return render(request, "papers/search.html", context)
 

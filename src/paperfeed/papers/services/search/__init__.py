@@ -59,6 +59,8 @@ class SearchBackend(Protocol):
 
     def search(self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int) -> SearchPage: ...
 
+    def newest(self, filters: SearchFilters, offset: int, limit: int) -> SearchPage: ...
+
     def ranking(self, query: SearchQuery, filters: SearchFilters, limit: int, cap: int) -> tuple[list[int], bool]: ...
 
     def documents(self, paper_ids: Sequence[int]) -> list[SearchDocument]: ...
@@ -182,3 +184,11 @@ def _keyword_results(
     cards = cards_for_ids([hit.paper_id for hit in found.hits], extra=_highlights(found.hits))
     pages = _pages(found.reachable)
     return SearchResults(query, cards, found.total, page, pages, found.relaxed, found.capped, "keyword", unavailable)
+
+
+def browse(filters: SearchFilters, page: int = 1) -> SearchResults:
+    """A search with filters but no words (e.g. a category's page): the newest papers that pass them."""
+    page = min(max(page, 1), MAX_PAGE)
+    found = get_backend().newest(filters, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    cards = cards_for_ids([hit.paper_id for hit in found.hits])
+    return SearchResults(SearchQuery(()), cards, found.total, page, _pages(found.reachable), False, False, "newest")

@@ -11,7 +11,7 @@ from django.db import connection
 from django.utils.html import escape
 
 from paperfeed.core.search_query import SearchQuery, fts5_tiers, to_fts5
-from paperfeed.papers.models import Paper, visible_condition
+from paperfeed.papers.models import Paper, visible_condition, visible_sql
 from paperfeed.papers.services.search import SearchDocument, SearchFilters, SearchHit, SearchPage
 
 TABLE = "papers_search"
@@ -97,6 +97,31 @@ class SqliteFtsBackend:
                 total += count
                 reachable += min(count, RANK_CAP)
         return SearchPage(hits=hits, total=total, reachable=reachable, relaxed=False, capped=capped)
+
+    def newest(self, filters: SearchFilters, offset: int, limit: int) -> SearchPage:
+        """The most recently published visible papers passing the filters: a search with no words."""
+        clauses, params = [visible_sql("p")], []
+        if filters.category:
+            clauses.append("EXISTS (SELECT 1 FROM json_each(p.categories) WHERE json_each.value = %s)")
+            params.append(filters.category)
+        if filters.date_from:
+            clauses.append("p.published >= %s")
+            params.append(filters.date_from.isoformat())
+        if filters.date_to:
+            clauses.append("p.published <= %s")
+            params.append(filters.date_to.isoformat())
+        where = " AND ".join(clauses)
+        table = Paper._meta.db_table
+        with connection.cursor() as cursor:
+            cursor.execute(f"SELECT count(*) FROM {table} p WHERE {where}", params)
+            total = cursor.fetchone()[0]
+            cursor.execute(
+                f"SELECT p.id FROM {table} p WHERE {where} "
+                "ORDER BY p.published DESC, p.arxiv_id DESC LIMIT %s OFFSET %s",
+                [*params, limit, offset],
+            )
+            hits = [SearchHit(pid, "", "") for (pid,) in cursor.fetchall()]
+        return SearchPage(hits=hits, total=total, reachable=total, relaxed=False)
 
     def search(self, query: SearchQuery, filters: SearchFilters, offset: int, limit: int) -> SearchPage:
         """A page of results with highlights; at most RANK_CAP matches are ranked, the most recently added."""

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    name = "paperfeed.api"
+    verbose_name = "API"
+    default_auto_field = "django.db.models.BigAutoField"

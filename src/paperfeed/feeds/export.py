@@ -1,0 +1,162 @@
+"""A member's own data as one JSON document: account, profile, votes, comments, submissions, collections, author
+claims, digest subscription and API token names — what they gave the site, to keep or take elsewhere.
+
+Only this user's rows are read. Secrets are never included: no password hash, no API token values, no session.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.urls import reverse
+from django.utils import timezone
+
+from paperfeed.api.models import ApiToken
+from paperfeed.community.models import AuthorClaim, Collection, CollectionItem, Comment, Profile
+from paperfeed.digests.models import Subscription
+from paperfeed.papers.models import DailyEntry, Vote
+
+FORMAT = "paperfeed user data"
+VERSION = 1
+# The fields of an API token that are safe to show its owner again; anything else (the secret, its hash) stays.
+TOKEN_FIELDS = ("name", "created_at", "last_used_at")
+
+
+def _paper(paper: Any, site_url: str) -> dict[str, Any]:
+    """A paper as an export refers to it; a paper hidden by a moderator is named by its arXiv id only."""
+    if paper.hidden:
+        return {"arxiv_id": paper.arxiv_id}
+    return {
+        "arxiv_id": paper.arxiv_id,
+        "title": paper.title,
+        "url": site_url + reverse("paper", args=[paper.arxiv_id]),
+    }
+
+
+def user_data(user: AbstractBaseUser, site_url: str) -> dict[str, Any]:
+    """Everything this user gave the site, newest last within each list; `site_url` makes links absolute."""
+    return {
+        "format": FORMAT,
+        "version": VERSION,
+        "exported_at": timezone.now(),
+        "site": site_url,
+        "account": {
+            "username": user.username,
+            "email": user.email,
+            "date_joined": user.date_joined,
+            "last_login": user.last_login,
+        },
+        "profile": _profile(user),
+        "votes": [
+            {**_paper(vote.paper, site_url), "voted_at": vote.created_at}
+            for vote in Vote.objects.filter(user=user).select_related("paper").order_by("created_at", "id")
+        ],
+        "comments": _comments(user, site_url),
+        "submissions": [
+            {**_paper(entry.paper, site_url), "day": entry.day, "submitted_at": entry.created_at}
+            for entry in DailyEntry.objects.filter(submitted_by=user, source=DailyEntry.Source.SUBMISSION)
+            .select_related("paper")
+            .order_by("created_at", "id")
+        ],
+        "collections": _collections(user, site_url),
+        "author_claims": [
+            {
+                **_paper(claim.paper, site_url),
+                "author": claim.author.name,
+                "status": claim.status,
+                "claimed_at": claim.created_at,
+                "decided_at": claim.decided_at,
+            }
+            for claim in AuthorClaim.objects.filter(user=user)
+            .select_related("paper", "author")
+            .order_by("created_at", "id")
+        ],
+        "digest": _subscription(user),
+        "api_tokens": _tokens(user),
+    }
+
+
+def _profile(user: AbstractBaseUser) -> dict[str, Any] | None:
+    profile = Profile.objects.filter(user=user).first()
+    if profile is None:
+        return None
+    return {
+        "display_name": profile.display_name,
+        "affiliation": profile.affiliation,
+        "email_verified": profile.email_verified,
+        "banned": profile.banned,
+    }
+
+
+def _comments(user: AbstractBaseUser, site_url: str) -> list[dict[str, Any]]:
+    comments = Comment.objects.filter(author=user).select_related("paper").order_by("created_at", "id")
+    return [
+        {
+            "id": comment.id,
+            "paper": _paper(comment.paper, site_url),
+            "reply_to": comment.parent_id,
+            "body": comment.body,  # the Markdown as written; "" when deleted but kept for its replies
+            "created_at": comment.created_at,
+            "edited_at": comment.edited_at,
+            "hidden_by_moderator": comment.hidden,
+        }
+        for comment in comments
+    ]
+
+
+def _collections(user: AbstractBaseUser, site_url: str) -> list[dict[str, Any]]:
+    owned = list(Collection.objects.filter(owner=user).order_by("created_at", "id"))
+    items: dict[int, list[dict[str, Any]]] = {c.id: [] for c in owned}
+    rows = CollectionItem.objects.filter(collection__in=owned).select_related("paper").order_by("added_at", "id")
+    for item in rows:
+        items[item.collection_id].append({**_paper(item.paper, site_url), "added_at": item.added_at})
+    return [
+        {
+            "name": c.name,
+            "slug": c.slug,
+            "description": c.description,
+            "public": c.public,
+            "created_at": c.created_at,
+            "url": site_url + reverse("collection", args=[user.username, c.slug]),
+            "papers": items[c.id],
+        }
+        for c in owned
+    ]
+
+
+def _subscription(user: AbstractBaseUser) -> dict[str, Any] | None:
+    found = Subscription.objects.filter(user=user).first()
+    if found is None:
+        return None
+    return {
+        "email": found.email,
+        "status": found.status,
+        "frequency": found.frequency,
+        "weekday": found.weekday,
+        "time_zone": found.time_zone,
+        "hour": found.hour,
+        "top_trending": found.top_trending,
+        "categories": found.categories,
+        "saved_searches": found.saved_searches,
+        "authors": [{"id": a.id, "name": a.name} for a in found.authors.order_by("name")],
+        "organizations": [{"slug": o.slug, "name": o.name} for o in found.organizations.order_by("name")],
+        "include_keywords": found.include_keywords,
+        "exclude_keywords": found.exclude_keywords,
+        "max_papers": found.max_papers,
+        "created_at": found.created_at,
+        "confirmed_at": found.confirmed_at,
+        "unsubscribed_at": found.unsubscribed_at,
+    }
+
+
+def _tokens(user: AbstractBaseUser) -> list[dict[str, Any]]:
+    """The names and dates of the user's API tokens; never their secrets, digests or prefixes."""
+    return list(ApiToken.objects.filter(user=user).order_by("created_at").values(*TOKEN_FIELDS))
+
+
+def filename(user: AbstractBaseUser, now: datetime | None = None) -> str:
+    """paperfeed-ada-2026-07-01.json"""
+    day = timezone.localdate(now) if now else timezone.localdate()
+    return f"paperfeed-{user.username}-{day.isoformat()}.json"

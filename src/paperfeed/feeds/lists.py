@@ -1,0 +1,103 @@
+"""Which papers each feed holds: the site's own lists, through the services that build them for the pages.
+
+Every list here comes from `Paper.objects.visible()` (directly or through the services), so a paper a moderator
+hid never reaches a feed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.db.models import TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from paperfeed.community.models import Collection, CollectionItem
+from paperfeed.community.services import collections, people
+from paperfeed.core.periods import Period
+from paperfeed.core.search_query import parse_query
+from paperfeed.papers.models import Author, Organization, Paper
+from paperfeed.papers.services import catalog
+from paperfeed.papers.services import listing as listings
+from paperfeed.papers.services.cards import PaperCard, cards_for_ids
+from paperfeed.papers.services.search import SearchFilters, search_papers
+from paperfeed.papers.services.trending import trending
+
+FEED_SIZE = 50  # papers in a feed: a day's list, the trending list; searches and people pages give one page
+CATEGORY = re.compile(r"[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?")
+
+
+@dataclass(frozen=True)
+class FeedItem:
+    card: PaperCard
+    when: date | datetime | None  # the item's date: the day it was listed (or published), or added to a collection
+
+
+def _dated(cards: list[PaperCard]) -> list[FeedItem]:
+    return [FeedItem(card, card.day) for card in cards]
+
+
+def daily_items(period: Period | None, sort: str) -> list[FeedItem]:
+    """The period's daily list in the page's order; without a period, the latest day with papers."""
+    period = period or listings.default_period(timezone.localdate())
+    if period is None:
+        return []
+    return _dated(list(listings.listing(period, sort).page.object_list)[:FEED_SIZE])
+
+
+def trending_items() -> list[FeedItem]:
+    return _dated(trending(timezone.now(), limit=FEED_SIZE).cards)
+
+
+def searchable(text: str, mode: str) -> bool:
+    """Whether `text` gives a search something to look for (the search page's rule)."""
+    query = parse_query(text)
+    return bool(query) or (mode != "keyword" and bool(text.strip()) and not query.negative)
+
+
+def search_items(text: str, filters: SearchFilters, mode: str) -> list[FeedItem]:
+    """The first page of the search, best matches first, as the search page shows it."""
+    return _dated(search_papers(parse_query(text), filters, 1, mode=mode, text=text).cards)
+
+
+def category_items(category: str) -> list[FeedItem] | None:
+    """The newest papers listed in the arXiv category (as primary or cross-list); None when no paper here has it."""
+    if not CATEGORY.fullmatch(category):
+        return None
+    # The category list is JSON: matched as its text, quoted, so cs.L never matches cs.LG (works on any database).
+    listed_in = Paper.objects.visible().annotate(category_text=Cast("categories", TextField()))
+    newest = listed_in.filter(category_text__contains=f'"{category}"').order_by("-published", "-arxiv_id")
+    ids = list(newest.values_list("id", flat=True)[:FEED_SIZE])
+    if not ids and category not in catalog.primary_categories():
+        return None
+    return _dated(cards_for_ids(ids))
+
+
+def organization_items(organization: Organization) -> list[FeedItem]:
+    return _dated(list(people.organization_papers(organization).object_list))
+
+
+def author_items(author: Author) -> list[FeedItem]:
+    return _dated(list(people.author_papers(author).object_list))
+
+
+def public_collection(username: str, slug: str) -> Collection | None:
+    """The collection if it is public: a feed is for anyone, so a private one has none, even for its owner."""
+    return collections.collection_page(username, slug, AnonymousUser())
+
+
+def collection_items(collection: Collection) -> list[FeedItem]:
+    """The collection's papers, most recently added first, dated by when they were added."""
+    ids = collections.paper_ids(collection)[:FEED_SIZE]
+    added = dict(
+        CollectionItem.objects.filter(collection=collection, paper_id__in=ids).values_list("paper", "added_at")
+    )
+    return [FeedItem(card, added.get(card.paper.id)) for card in cards_for_ids(ids)]
+
+
+def viewable_collection(username: str, slug: str, viewer: AbstractBaseUser | AnonymousUser) -> Collection | None:
+    """The collection for a download: public ones for anyone, private ones for their owner only."""
+    return collections.collection_page(username, slug, viewer)

@@ -1,0 +1,63 @@
+"""Downloads: BibTeX for a paper or a collection, and a member's own data as JSON."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib.auth.decorators import login_required
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from paperfeed.core.arxiv_ids import parse_arxiv_id
+from paperfeed.feeds import citations, export, lists
+from paperfeed.papers.services import catalog
+
+BIBTEX = "application/x-bibtex; charset=utf-8"
+
+
+def _site_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/").rstrip("/")
+
+
+def _bibtex(text: str, filename: str) -> HttpResponse:
+    response = HttpResponse(text, content_type=BIBTEX)
+    # inline: a browser shows the entry to copy; the file name serves "save as" and tools that download it
+    response["Content-Disposition"] = content_disposition_header(False, filename)
+    return response
+
+
+@require_safe
+def paper_bibtex(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+    parsed = parse_arxiv_id(arxiv_id)
+    if parsed is None:
+        raise Http404(f"{arxiv_id[:60]} is not an arXiv id")
+    paper = catalog.paper_by_arxiv_id(parsed.id)
+    if paper is None:
+        raise Http404(f"arXiv:{parsed.id} is not on this site")
+    return _bibtex(citations.paper_bibtex(paper), citations.bib_filename(paper.arxiv_id))
+
+
+@require_safe
+def collection_bibtex(request: HttpRequest, username: str, slug: str) -> HttpResponse:
+    collection = lists.viewable_collection(username, slug, request.user)
+    if collection is None:
+        raise Http404("There is no such collection, or it is private.")
+    text = citations.collection_bibtex(collection, _site_url(request) + request.path.removesuffix(".bib"))
+    response = _bibtex(text, citations.bib_filename(collection.slug))
+    if not collection.public:
+        response["Cache-Control"] = "private"
+    return response
+
+
+@never_cache
+@login_required
+@require_safe
+def export_user_data(request: HttpRequest) -> HttpResponse:
+    data = export.user_data(request.user, _site_url(request))
+    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    response = HttpResponse(body + "\n", content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, export.filename(request.user))
+    return response
