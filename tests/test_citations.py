@@ -19,6 +19,7 @@ from paperfeed.core import bibtex
 from paperfeed.core.bibtex import BibPaper, latex_text
 from paperfeed.digests.models import Subscription
 from paperfeed.papers.models import Author, DailyEntry, Organization, Paper, Vote
+from paperfeed.recommend.models import Dismissal, LibraryItem
 
 HOSTILE = "2606.00006"
 HOSTILE_TITLE = "<script>alert('title')</script> Robustness of Parsers"
@@ -403,6 +404,10 @@ def test_the_export_holds_what_you_gave_the_site_and_nobody_elses(corpus):
     Subscription.objects.create(email="bob@example.org", user=bob, categories=["hep-th"])
     hide_papers(Paper.objects.filter(arxiv_id=HOSTILE))
     Comment.objects.filter(author=ada).update(hidden=True)
+    for user in (ada, bob):
+        title = f"{user.username}'s reference"
+        LibraryItem.objects.create(user=user, title=title, source_format="bibtex", source_key="k1")
+        Dismissal.objects.create(user=user, paper=mlp if user is ada else graphs)
 
     data = _export(signed_in(ada))
     assert (data["format"], data["version"], data["site"]) == ("paperfeed user data", 1, "http://testserver")
@@ -429,6 +434,8 @@ def test_the_export_holds_what_you_gave_the_site_and_nobody_elses(corpus):
     assert digest["authors"] == [{"id": Author.objects.get(name="Alan Turing").id, "name": "Alan Turing"}]
     assert digest["organizations"] == [{"slug": "lab", "name": "Lab"}] and digest["include_keywords"] == ["mlp"]
     assert [t["name"] for t in data["api_tokens"]] == ["ada bot"]
+    assert [(item["title"], item["source_format"]) for item in data["library"]] == [("ada's reference", "bibtex")]
+    assert [d["arxiv_id"] for d in data["not_interested"]] == ["2606.00001"]
     raw = json.dumps(data)
     assert "bob" not in raw and "hep-th" not in raw  # nothing of another member's
     assert set(data["api_tokens"][0]) == {"name", "created_at", "last_used_at"}
@@ -440,7 +447,8 @@ def test_the_export_holds_what_you_gave_the_site_and_nobody_elses(corpus):
 def test_the_export_of_a_new_member_is_nearly_empty(corpus):
     data = _export(signed_in(member("ada")))
     assert data["votes"] == data["comments"] == data["submissions"] == data["collections"] == []
-    assert data["author_claims"] == data["api_tokens"] == [] and data["digest"] is None
+    assert data["author_claims"] == data["api_tokens"] == data["library"] == data["not_interested"] == []
+    assert data["digest"] is None
 
 
 @needs_db

@@ -26,6 +26,7 @@ INSTALLED_APPS = [
     "paperfeed.digests",
     "paperfeed.api",
     "paperfeed.feeds",
+    "paperfeed.recommend",
     "ninja",  # the API docs (/api/docs) from its own static files: its CDN fallback would break the CSP
 ]
 

@@ -7,6 +7,7 @@ urlpatterns = [
     path("", include("paperfeed.feeds.urls")),
     path("", include("paperfeed.community.urls")),
     path("", include("paperfeed.digests.urls")),
+    path("", include("paperfeed.recommend.urls")),
     path("", include("paperfeed.papers.urls")),
 ]
 

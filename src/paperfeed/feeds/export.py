@@ -17,6 +17,7 @@ from paperfeed.api.models import ApiToken
 from paperfeed.community.models import AuthorClaim, Collection, CollectionItem, Comment, Profile
 from paperfeed.digests.models import Subscription
 from paperfeed.papers.models import DailyEntry, Vote
+from paperfeed.recommend.models import Dismissal, LibraryItem
 
 FORMAT = "paperfeed user data"
 VERSION = 1
@@ -75,6 +76,15 @@ def user_data(user: AbstractBaseUser, site_url: str) -> dict[str, Any]:
         ],
         "digest": _subscription(user),
         "api_tokens": _tokens(user),
+        "library": list(
+            LibraryItem.objects.filter(user=user)
+            .order_by("imported_at", "id")
+            .values("title", "authors", "year", "doi", "arxiv_id", "source_format", "source_key", "imported_at")
+        ),
+        "not_interested": [
+            {**_paper(dismissal.paper, site_url), "at": dismissal.at}
+            for dismissal in Dismissal.objects.filter(user=user).select_related("paper").order_by("at", "id")
+        ],
     }
 
 

@@ -56,6 +56,7 @@ HISTORY_CHUNK = 200  # subscriptions per look-up of the send log (times about 10
 _PERIOD_COLUMNS = ("id", "title", "abstract", "categories", "organization_id", "published", "arxiv_id")
 _PERIOD_COLUMNS += ("hf_upvotes", "upvotes")
 MAX_LABEL_CHARS = 60
+FOR_YOU_SIZE = 5  # papers in the For you section at most
 
 
 @dataclass(frozen=True)
@@ -72,10 +73,11 @@ class Digest:
     listed_through: date | None  # the newest list day this digest looked at (recorded for the next one)
     trending: list[DigestItem] = field(default_factory=list)
     matches: list[DigestItem] = field(default_factory=list)
+    for_you: list[DigestItem] = field(default_factory=list)  # recommended by the user's model (paperfeed.recommend)
 
     @property
     def items(self) -> list[DigestItem]:
-        return self.trending + self.matches
+        return self.trending + self.matches + self.for_you
 
     @property
     def paper_ids(self) -> list[int]:
@@ -83,7 +85,7 @@ class Digest:
 
     @property
     def is_empty(self) -> bool:
-        return not self.trending and not self.matches
+        return not self.trending and not self.matches and not self.for_you
 
 
 @dataclass(frozen=True)
@@ -441,7 +443,9 @@ class DigestComposer:
                     match_ids.append(pid)
         else:
             match_ids = heapq.nsmallest(limit, matched, key=papers.rank.__getitem__)
-        trending_ids, match_ids = _cut(trending_ids, match_ids, limit)
+        # The For you section (subscribers whose account has a trained model) takes its place within the limit.
+        for_you = self._for_you(subscription, window, history, trending_ids + match_ids, limit, include, exclude)
+        trending_ids, match_ids = _cut(trending_ids, match_ids, limit - len(for_you))
 
         # Why each paper is there, shown under it: worked out for the papers kept only.
         self._names(followed.authors, followed.organizations)
@@ -462,7 +466,7 @@ class DigestComposer:
             ]
             return tuple(found)
 
-        cards = self.cards(trending_ids + match_ids)
+        cards = self.cards(trending_ids + match_ids + [pid for pid, _ in for_you])
         return Digest(
             subscription,
             period,
@@ -470,7 +474,30 @@ class DigestComposer:
             listed_through,
             trending=[DigestItem(cards[pid], reasons(pid)) for pid in trending_ids if pid in cards],
             matches=[DigestItem(cards[pid], reasons(pid)) for pid in match_ids if pid in cards],
+            for_you=[DigestItem(cards[pid], (reason,)) for pid, reason in for_you if pid in cards],
         )
+
+    def _for_you(
+        self,
+        subscription: Subscription,
+        window: ListWindow,
+        history: History,
+        taken: list[int],
+        limit: int,
+        include: list[str],
+        exclude: list[str],
+    ) -> list[tuple[int, str]]:
+        """(paper id, reason) of the papers the subscriber's model recommends among the window's, with the same
+        keyword filters; none when the subscription has no account or the account no trained model."""
+        if subscription.user_id is None or limit <= 0 or window.start is None:
+            return []
+        from paperfeed.recommend.services.ranking import HardFilters, digest_recommendations
+
+        filters = HardFilters.build([], include, exclude, source="digest")
+        found = digest_recommendations(
+            subscription.user, set(taken) | history.sent, window.start, min(FOR_YOU_SIZE, limit), filters
+        )
+        return [(pid, reason.text) for pid, reason in found]
 
     def _wanted(self, pid: int, include: list[str], exclude: list[str], papers: PeriodPapers | None) -> bool:
         """Whether the paper passes the hard keyword filters; each (keyword, paper) is looked at once per run."""

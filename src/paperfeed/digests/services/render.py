@@ -133,10 +133,14 @@ class DigestRenderer:
         for heading, items in (
             ("Trending", digest.trending),
             ("New on the lists this week" if weekly else "New on the lists", digest.matches),
+            ("For you", digest.for_you),
         ):
             if items:
                 shown = [self._block(item).for_item(item) for item in items]
-                sections.append({"heading": heading, "html": [h for h, _ in shown], "text": [t for _, t in shown]})
+                section = {"heading": heading, "html": [h for h, _ in shown], "text": [t for _, t in shown]}
+                if items is digest.for_you:
+                    section["note"] = "Picked for you from what you upvoted, saved and imported on the site."
+                sections.append(section)
         titles = [self._block(item).title for item in digest.items[:3]]
         return {
             "site": self._site,

@@ -43,9 +43,21 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))  # finish the batch in hand, then stop
         while not stopping:
             self.run_once(embedder, rebuild=False, quiet=True)
+            self.refit_recommendations(embedder)
             deadline = time.monotonic() + watch
             while not stopping and time.monotonic() < deadline:
                 time.sleep(min(1.0, watch))
+
+    def refit_recommendations(self, embedder) -> None:
+        """Embed imported library entries and refit stale For you models: the background half of recommendations."""
+        from paperfeed.recommend.services.training import background_pass
+
+        run = background_pass(embedder)
+        if run.refitted or run.removed or run.embedded_items:
+            self.stdout.write(
+                f"Recommendations: refitted {run.refitted:,} models, embedded {run.embedded_items:,} library entries."
+            )
+            self.stdout.flush()
 
     def run_once(self, embedder, rebuild: bool, quiet: bool = False) -> None:
         bar = tqdm(desc="Embedding", unit=" papers", file=sys.stderr, disable=None if not quiet else True)

@@ -1,0 +1,279 @@
+"""Keeping each user's recommendation model in step with their signals.
+
+A model is fitted on the user's signals (see signals.py) by paperfeed.core.recommend and stored with the
+fingerprint of those signals. When the fingerprint of the user's signals changes — an upvote, a collection
+paper, an imported library, a "not interested" — the model is stale, and is refitted:
+
+- in the background, by `paperfeed index --watch` (which `paperfeed serve` runs) after each look for new papers,
+  or by `paperfeed recommend refit` from cron; that pass also embeds imported library items that matched no
+  paper (embedding never runs in a web request);
+- on the For you page itself when the user has at most LAZY_FIT_POSITIVES positives: such a fit takes tens of
+  milliseconds (measured, docs/recommendation-quality.md), so the page reflects a vote at once. Bigger models
+  keep serving their previous weights until the background refits them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Max, Min, Q
+from django.utils import timezone
+
+from paperfeed.core import recommend
+from paperfeed.core.embedder import MODEL_NAME, Embedder, paper_text
+from paperfeed.papers.models import Paper, PaperEmbedding
+from paperfeed.recommend.models import LibraryItem, UserModelState
+from paperfeed.recommend.services import signals as signal_service
+from paperfeed.recommend.services.library import papers_by_doi
+
+# Measured (one BLAS thread, 2,000 background papers): 25–40 ms from 20 to 2,000 positives. Up to this many
+# positives a stale model is refitted on the page itself; beyond, gathering the signals costs more than the fit.
+LAZY_FIT_POSITIVES = 1000
+BACKGROUND_SIZE = recommend.DEFAULT_BACKGROUND
+BACKGROUND_TTL = 3600.0  # seconds a process keeps its background sample before drawing it again
+EMBED_BATCH = 64
+CHUNK = 900
+
+
+@dataclass(frozen=True)
+class CurrentModel:
+    """The model to rank with now, the signals it explains itself with, and whether it was fitted on them."""
+
+    model: recommend.UserModel
+    signals: signal_service.UserSignals
+    fresh: bool
+
+
+# --- the background sample (implicit negatives), the same for every user ---
+
+_background_lock = threading.Lock()
+_background: dict[str, tuple[float, int, np.ndarray]] = {}
+
+
+def background_vectors(model: str = MODEL_NAME, size: int = BACKGROUND_SIZE) -> np.ndarray:
+    """A fixed-seed random sample of up to `size` paper embeddings, kept per process for BACKGROUND_TTL seconds.
+
+    Drawn by random ids between the smallest and largest embedded paper id (no ORDER BY random() over the
+    whole table), so it costs the same on 10,000 papers as on 3 million."""
+    stored = PaperEmbedding.objects.filter(model=model)
+    with _background_lock:
+        cached = _background.get(model)
+        if cached is not None and time.monotonic() - cached[0] < BACKGROUND_TTL:
+            return cached[2]
+    bounds = stored.aggregate(low=Min("paper_id"), high=Max("paper_id"))
+    rows: list[bytes] = []
+    if bounds["low"] is not None:
+        span = bounds["high"] - bounds["low"] + 1
+        if span <= size * 2:
+            rows = [bytes(b) for b in stored.values_list("vector", flat=True)]
+        else:
+            rng = np.random.default_rng(0)
+            draws = np.unique(rng.integers(bounds["low"], bounds["high"] + 1, size=size * 2)).tolist()
+            for start in range(0, len(draws), CHUNK):
+                chunk = stored.filter(paper_id__in=draws[start : start + CHUNK]).values_list("vector", flat=True)
+                rows += [bytes(b) for b in chunk]
+    vectors = [np.frombuffer(b, dtype=np.float16) for b in rows[:size]]
+    vectors = [v for v in vectors if v.shape[0] == signal_service.DIMENSIONS]
+    matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, signal_service.DIMENSIONS), "f4")
+    with _background_lock:
+        _background[model] = (time.monotonic(), len(rows), matrix)
+    return matrix
+
+
+def forget_background() -> None:
+    """Drop the cached background sample (tests, and after a bulk load)."""
+    with _background_lock:
+        _background.clear()
+
+
+# --- fitting ---
+
+
+def fit(user_signals: signal_service.UserSignals, model: str = MODEL_NAME) -> recommend.UserModel | None:
+    """A model fitted on these signals, or None when there is no positive to learn from."""
+    if len(user_signals.positives) == 0:
+        return None
+    return recommend.fit_user_model(
+        user_signals.positive_vectors, user_signals.negative_vectors, background_vectors(model)
+    )
+
+
+def refit(user, model: str = MODEL_NAME) -> UserModelState | None:
+    """Fit the user's model on their signals now and store it; None (and no stored model) without positives."""
+    fingerprint = signal_service.fingerprints([user.pk])[user.pk]
+    user_signals = signal_service.gather(user, model)
+    fitted = fit(user_signals, model)
+    return _store(user, fitted, user_signals, fingerprint, model)
+
+
+def _store(user, fitted, user_signals, fingerprint: str, model: str) -> UserModelState | None:
+    if fitted is None:
+        UserModelState.objects.filter(user=user).delete()
+        return None
+    state, _ = UserModelState.objects.update_or_create(
+        user=user,
+        defaults={
+            "weights": recommend.model_to_bytes(fitted),
+            "bias": fitted.bias,
+            "embedding_model": model,
+            "positives": len(user_signals.positives),
+            "negatives": len(user_signals.negative_paper_ids),
+            "fingerprint": fingerprint,
+            "trained_at": timezone.now(),
+        },
+    )
+    return state
+
+
+def current_model(
+    user,
+    model: str = MODEL_NAME,
+    *,
+    fit_if_stale: bool = True,
+    user_signals: signal_service.UserSignals | None = None,
+) -> CurrentModel | None:
+    """The model to rank the user's papers with, or None when they have no positive signal yet.
+
+    A stored model fitted on the user's current signals is used as is. A stale one is refitted here when the user
+    has at most LAZY_FIT_POSITIVES positives (and fit_if_stale); otherwise the stored weights serve until the
+    background refits them, and a user with no stored model yet gets the centroid of their positives.
+    `user_signals`: the user's signals when the caller has gathered them already."""
+    user_signals = user_signals or signal_service.gather(user, model)
+    if len(user_signals.positives) == 0:
+        return None
+    fingerprint = signal_service.fingerprints([user.pk])[user.pk]
+    state = UserModelState.objects.filter(user=user).first()
+    usable = state is not None and state.embedding_model == model
+    if usable and state.fingerprint == fingerprint:
+        weights = recommend.weights_from_bytes(bytes(state.weights))
+        stored = recommend.UserModel(weights, state.bias, recommend.normalise(user_signals.positive_vectors))
+        return CurrentModel(stored, user_signals, fresh=True)
+    if fit_if_stale and len(user_signals.positives) <= LAZY_FIT_POSITIVES:
+        fitted = fit(user_signals, model)
+        _store(user, fitted, user_signals, fingerprint, model)
+        return CurrentModel(fitted, user_signals, fresh=True)
+    if usable:
+        weights = recommend.weights_from_bytes(bytes(state.weights))
+        stored = recommend.UserModel(weights, state.bias, recommend.normalise(user_signals.positive_vectors))
+        return CurrentModel(stored, user_signals, fresh=False)
+    return CurrentModel(recommend.centroid_model(user_signals.positive_vectors), user_signals, fresh=False)
+
+
+def stored_model(
+    user, model: str = MODEL_NAME, user_signals: signal_service.UserSignals | None = None
+) -> CurrentModel | None:
+    """The user's stored model as it is (stale or not), with their signals for reasons; None when there is none.
+
+    What digests use: they add a For you section only for users with a trained model, and never fit one."""
+    state = UserModelState.objects.filter(user=user, embedding_model=model).first()
+    if state is None:
+        return None
+    user_signals = user_signals or signal_service.gather(user, model)
+    if len(user_signals.positives) == 0:
+        return None
+    weights = recommend.weights_from_bytes(bytes(state.weights))
+    stored = recommend.UserModel(weights, state.bias, recommend.normalise(user_signals.positive_vectors))
+    return CurrentModel(stored, user_signals, fresh=False)
+
+
+# --- the background pass ---
+
+
+def stale_user_ids(model: str = MODEL_NAME) -> list[int]:
+    """Users whose stored model was fitted on other signals than theirs now, who have a positive signal and no
+    model yet, or who have a model and no positive signal left (it goes)."""
+    current, with_positives = signal_service.fingerprint_table()
+    stored = dict(UserModelState.objects.values_list("user_id", "fingerprint"))
+    other_model = set(UserModelState.objects.exclude(embedding_model=model).values_list("user_id", flat=True))
+    stale = {uid for uid in with_positives if stored.get(uid) != current[uid] or uid in other_model}
+    gone = {uid for uid in stored if uid not in with_positives}
+    return sorted(stale | gone)
+
+
+@dataclass
+class RefitRun:
+    refitted: int = 0
+    removed: int = 0
+    embedded_items: int = 0
+    matched_items: int = 0
+
+
+def refit_users(user_ids: list[int], model: str = MODEL_NAME, on_progress: Callable[[int, int], None] | None = None):
+    """Refit these users' models, one transaction each; returns (refitted, removed)."""
+    users = get_user_model().objects.in_bulk(user_ids)
+    refitted = removed = 0
+    for done, uid in enumerate(user_ids, 1):
+        user = users.get(uid)
+        if user is None:
+            continue
+        with transaction.atomic():
+            had_model = UserModelState.objects.filter(user=user).exists()
+            if refit(user, model) is not None:
+                refitted += 1
+            elif had_model:
+                removed += 1
+        if on_progress:
+            on_progress(done, len(user_ids))
+    return refitted, removed
+
+
+def embed_library_items(embedder: Embedder, limit: int | None = None) -> int:
+    """Embed the title and abstract of library items that matched no paper; returns how many were embedded."""
+    from paperfeed.papers.services.vectors import to_blob
+
+    todo = (
+        LibraryItem.objects.filter(paper__isnull=True)
+        .exclude(title="")
+        .filter(Q(embedding__isnull=True) | ~Q(embedding_model=embedder.name))
+    )
+    done = 0
+    last = 0
+    while limit is None or done < limit:
+        batch = list(todo.filter(id__gt=last).order_by("id").values_list("id", "title", "abstract")[:EMBED_BATCH])
+        if not batch:
+            break
+        matrix = embedder.embed([paper_text(title, abstract) for _, title, abstract in batch])
+        with transaction.atomic():
+            for (item_id, _, _), row in zip(batch, matrix, strict=True):
+                LibraryItem.objects.filter(id=item_id).update(embedding=to_blob(row), embedding_model=embedder.name)
+        done += len(batch)
+        last = batch[-1][0]
+    return done
+
+
+def rematch_library_items() -> int:
+    """Match items that matched nothing at import to papers that have arrived since, by arXiv id or DOI."""
+    matched = 0
+    pending = LibraryItem.objects.filter(paper__isnull=True).exclude(arxiv_id="", doi="")
+    last = 0
+    while True:
+        batch = list(pending.filter(id__gt=last).order_by("id").values_list("id", "arxiv_id", "doi")[:CHUNK])
+        if not batch:
+            break
+        last = batch[-1][0]
+        by_arxiv = dict(
+            Paper.objects.visible().filter(arxiv_id__in=[a for _, a, _ in batch if a]).values_list("arxiv_id", "id")
+        )
+        by_doi = papers_by_doi([d for _, _, d in batch if d])
+        for item_id, arxiv_id, doi in batch:
+            pid = by_arxiv.get(arxiv_id) or by_doi.get(doi)
+            if pid is not None:
+                LibraryItem.objects.filter(id=item_id, paper__isnull=True).update(paper_id=pid)
+                matched += 1
+    return matched
+
+
+def background_pass(embedder: Embedder | None = None, model: str = MODEL_NAME) -> RefitRun:
+    """What the background does each round: match and embed new library items, then refit stale models."""
+    run = RefitRun()
+    run.matched_items = rematch_library_items()
+    if embedder is not None:
+        run.embedded_items = embed_library_items(embedder)
+    run.refitted, run.removed = refit_users(stale_user_ids(model), model)
+    return run
