@@ -77,14 +77,3 @@ def test_the_fusion_ranking_relaxes_filters_and_finds_nothing_politely(corpus):
         [h.paper_id for h in page.hits],
         False,
     )
-
-
-def test_the_indexed_text_marks_like_the_papers_own(corpus):
-    backend = get_backend()
-    ids = list(Paper.objects.order_by("id").values_list("id", flat=True))
-    indexed = backend.documents(ids)
-    assert {d.paper_id: d.title for d in indexed} == dict(Paper.objects.values_list("id", "title"))
-    for text in ["learning", "MLP", "Knuth graph"]:
-        query = parse_query(text)
-        assert backend.highlights(query, indexed, False) == backend.highlights(query, documents(ids), False)
-    assert backend.documents([]) == []

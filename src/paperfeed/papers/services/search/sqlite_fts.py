@@ -153,18 +153,6 @@ class SqliteFtsBackend:
                 return ids, not match_all
         return [], False
 
-    def documents(self, paper_ids: Sequence[int]) -> list[SearchDocument]:
-        """The indexed text of these papers (authors as one indexed string), read back from the index by rowid."""
-        if not paper_ids:
-            return []
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT rowid, title, abstract, authors FROM {TABLE} "
-                f"WHERE rowid IN ({', '.join(['%s'] * len(paper_ids))})",
-                list(paper_ids),
-            )
-            return [SearchDocument(pid, title, abstract, (authors,)) for pid, title, abstract, authors in cursor]
-
     def highlights(self, query: SearchQuery, documents: Sequence[SearchDocument], relaxed: bool) -> list[SearchHit]:
         """Titles and snippets with the query's words marked, for these papers (those that match).
 
