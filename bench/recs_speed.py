@@ -2,6 +2,10 @@
 
     PAPERFEED_DATA_DIR=/tmp/pfbench .venv/bin/python bench/recs_speed.py [--users 10000] [--window-days 7]
 
+    # the product's own path, through the database (writes users, votes and models: use a copy)
+    mkdir -p /tmp/recs-speed && cp /tmp/pfbench/paperfeed.sqlite3 /tmp/recs-speed/
+    PAPERFEED_DATA_DIR=/tmp/recs-speed .venv/bin/python bench/recs_speed.py --product
+
 Reads the stored embeddings of the database in PAPERFEED_DATA_DIR (read only: nothing is written) into one float32
 matrix — 74,728 × 384 for the full corpus — and times the product's own code, paperfeed.core.recommend:
 
@@ -17,6 +21,18 @@ matrix — 74,728 × 384 for the full corpus — and times the product's own cod
 Synthetic users like papers of one arXiv category (5–50 of them, drawn at random). The digest run's 10,000 models
 are centroid models (`centroid_model`): scoring, ranking and reasons cost the same whatever the weights' values,
 and fitting 10,000 logistic regressions (part 2 gives the cost of one) is the background refit's job.
+
+With `--product` (on a copy of the database: it migrates it and writes), it also times the product's services,
+database included: `--users` users with 5–50 upvotes each, their models fitted by `training.refit_users` (the
+background job; its time per user is reported), then `ranking.for_you` for one user (the first call builds the
+process's candidate pool: reported apart) and `ranking.digest_recommendations` for every user, as a digest run
+calls it (stored model, exclusions, the last `--window-days` days, top 10 with reasons).
+
+With `--tfidf`, it also times the tf-idf model docs/recommendation-quality.md proposes to add (paperfeed+tfidf):
+the corpus's tf-idf matrix (rec_eval.WIDE_TFIDF: 100,000 words and pairs), fitting a user's logistic regression
+over it, scoring every paper with it (a sparse matrix-vector product), and a digest run's 10,000 users with each
+model cut to its 1,000 largest weights (a sparse weights matrix times the window's tf-idf rows).
+
 The machine is shared: the last line says how busy it was.
 """
 
@@ -44,8 +60,8 @@ from paperfeed.papers.models import DailyEntry, Paper, PaperEmbedding  # noqa: E
 from paperfeed.papers.services.vectors import from_blob  # noqa: E402
 
 
-def load_corpus() -> tuple[np.ndarray, np.ndarray, list[tuple[str, ...]]]:
-    """(float32 unit rows, first listing day ordinals, categories) of every paper with a stored embedding."""
+def load_corpus() -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[str, ...]]]:
+    """(paper ids, float32 unit rows, first listing day ordinals, categories) of every paper with an embedding."""
     first = dict(DailyEntry.objects.values("paper_id").annotate(day=Min("day")).values_list("paper_id", "day"))
     categories = dict(Paper.objects.values_list("id", "categories"))
     ids, rows = [], []
@@ -57,7 +73,7 @@ def load_corpus() -> tuple[np.ndarray, np.ndarray, list[tuple[str, ...]]]:
             rows.append(from_blob(bytes(blob)))
     matrix = np.ascontiguousarray(np.vstack(rows), dtype=np.float32)
     days = np.array([first[i].toordinal() for i in ids])
-    return matrix, days, [tuple(categories.get(i) or ()) for i in ids]
+    return np.array(ids), matrix, days, [tuple(categories.get(i) or ()) for i in ids]
 
 
 def synthetic_positives(rng, by_category: dict[str, np.ndarray], users: int) -> list[np.ndarray]:
@@ -75,6 +91,136 @@ def percentiles(seconds: list[float]) -> tuple[float, float]:
     return float(p50), float(p95)
 
 
+def tfidf_path(args, rng, ids: np.ndarray, days: np.ndarray, by_category: dict[str, np.ndarray]) -> list[tuple]:
+    """Time the proposed tf-idf model: features, a fit, scoring every paper, and a digest run with cut weights."""
+    import scipy.sparse as sparse
+    from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
+
+    from paperfeed.core import rec_eval
+
+    texts: dict[int, str] = {}
+    for paper_id, title, abstract in Paper.objects.values_list("id", "title", "abstract").iterator(20_000):
+        texts[paper_id] = f"{title} {abstract}"
+    t0 = time.perf_counter()
+    features = rec_eval.tfidf_features([texts[i] for i in ids], rec_eval.WIDE_TFIDF)
+    built = time.perf_counter() - t0
+    rows = [
+        (
+            f"tf-idf: vectorise {len(ids):,} papers ({features.shape[1]:,} features, {features.nnz:,} non-zeros)",
+            f"{built:.0f} s, {(features.data.nbytes + features.indices.nbytes) / 1e6:.0f} MB",
+            "index time",
+        )
+    ]
+    background = rng.choice(len(ids), size=recommend.DEFAULT_BACKGROUND, replace=False)
+    weights, fit_times, score_times = [], [], []
+    for positives in synthetic_positives(rng, by_category, min(args.fits, 50)):
+        rows_ = np.concatenate([positives, background])
+        labels = np.zeros(len(rows_))
+        labels[: len(positives)] = 1
+        t0 = time.perf_counter()
+        with threadpool_limits(limits=1):
+            model = LogisticRegression(C=10.0, class_weight="balanced", max_iter=1000).fit(features[rows_], labels)
+        t1 = time.perf_counter()
+        features @ model.coef_[0]
+        t2 = time.perf_counter()
+        fit_times.append(t1 - t0)
+        score_times.append(t2 - t1)
+        weights.append(model.coef_[0].astype(np.float32))
+    p50, p95 = percentiles(fit_times)
+    rows.append(("tf-idf: fit one model (2,000 background)", f"p50 {p50:.0f} ms · p95 {p95:.0f} ms", "background"))
+    p50, p95 = percentiles(score_times)
+    rows.append(
+        (f"tf-idf: score {len(ids):,} papers (sparse matvec)", f"p50 {p50:.1f} ms · p95 {p95:.1f} ms", "≤ 50 ms")
+    )
+    keep = 1_000
+    last = int(days.max())
+    window = features[np.flatnonzero(days > last - args.window_days)]
+    cut = []
+    for u in range(args.users):
+        w = weights[u % len(weights)]
+        top = np.argpartition(-np.abs(w), keep)[:keep]
+        cut.append((top, w[top]))
+    t0 = time.perf_counter()
+    indptr = np.arange(0, keep * len(cut) + 1, keep)
+    matrix = sparse.csr_matrix(
+        (np.concatenate([v for _, v in cut]), np.concatenate([i for i, _ in cut]), indptr),
+        shape=(len(cut), features.shape[1]),
+    )
+    scores = (matrix @ window.T).toarray()
+    top10 = np.argpartition(-scores, 10, axis=1)[:, :10]
+    total = time.perf_counter() - t0
+    rows.append(
+        (
+            f"tf-idf: digest run, {len(cut):,} users × {window.shape[0]:,} candidates, {keep:,} weights a user",
+            f"{total:.1f} s ({top10.shape[0]:,} top-10 lists; {keep * 8 / 1000:.0f} kB stored a user)",
+            "≤ 60 s with the rest",
+        )
+    )
+    return rows
+
+
+def product_path(args, rng, ids: np.ndarray, days: np.ndarray, by_category: dict[str, np.ndarray]) -> list[tuple]:
+    """Time for_you and digest_recommendations through the database, for `args.users` new users."""
+    from datetime import timedelta
+
+    from django.contrib.auth.models import User
+    from django.core.management import call_command
+
+    from paperfeed.papers.models import Vote
+    from paperfeed.recommend.services import ranking, training
+
+    call_command("migrate", verbosity=0)
+    User.objects.filter(username__startswith="bench-recs-").delete()
+    users = User.objects.bulk_create([User(username=f"bench-recs-{i}") for i in range(args.users)], batch_size=2000)
+    liked = synthetic_positives(rng, by_category, len(users))
+    Vote.objects.bulk_create(
+        [Vote(user=user, paper_id=int(ids[i])) for user, papers in zip(users, liked, strict=True) for i in papers],
+        batch_size=5000,
+    )
+    t0 = time.perf_counter()
+    refitted, _ = training.refit_users([user.pk for user in users])
+    fitting = time.perf_counter() - t0
+    rows = [
+        (
+            f"product: refit_users for {len(users):,} users (background job)",
+            f"{fitting:.0f} s, {fitting / max(refitted, 1) * 1000:.0f} ms a user",
+            "background",
+        )
+    ]
+    ranking.forget_pool()
+    t0 = time.perf_counter()
+    ranking.for_you(users[0])
+    first = time.perf_counter() - t0
+    times = []
+    for user in users[1 : 1 + min(args.repeat, 50)]:
+        t0 = time.perf_counter()
+        ranking.for_you(user)
+        times.append(time.perf_counter() - t0)
+    p50, p95 = percentiles(times)
+    rows.append(
+        (
+            "product: for_you page for one user (pool cached), database included",
+            f"p50 {p50:.0f} ms · p95 {p95:.0f} ms (first call, building the pool: {first:.1f} s)",
+            "—",
+        )
+    )
+    since = date.fromordinal(int(days.max())) - timedelta(days=args.window_days - 1)
+    t0 = time.perf_counter()
+    sent = 0
+    for user in users:
+        sent += len(ranking.digest_recommendations(user, exclude_ids=(), since=since, limit=10))
+    total = time.perf_counter() - t0
+    rows.append(
+        (
+            f"product: digest_recommendations for {len(users):,} users, one by one ({sent:,} picks)",
+            f"{total:.1f} s",
+            "≤ 60 s",
+        )
+    )
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=10_000, help="users in the digest run (default 10,000)")
@@ -82,12 +228,16 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200, help="users timed one by one (default 200)")
     parser.add_argument("--fits", type=int, default=100, help="models fitted to time fitting (default 100)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tfidf", action="store_true", help="also time the proposed tf-idf model")
+    parser.add_argument(
+        "--product", action="store_true", help="also time the product's services (writes: use a database copy)"
+    )
     args = parser.parse_args()
     rng = np.random.default_rng(args.seed)
     load_average = os.getloadavg()
 
     started = time.perf_counter()
-    matrix, days, categories = load_corpus()
+    ids, matrix, days, categories = load_corpus()
     if not len(matrix):
         sys.exit(f"no stored embeddings in {settings.DATA_DIR}: run `paperfeed index` first")
     loaded = time.perf_counter() - started
@@ -176,6 +326,11 @@ def main() -> None:
             "≤ 60 s",
         )
     )
+
+    if args.tfidf:
+        rows += tfidf_path(args, rng, ids, days, by_category_arrays)
+    if args.product:
+        rows += product_path(args, rng, ids, days, by_category_arrays)
 
     print(
         f"Recommendation speed — {date.today()}, {platform.processor() or platform.machine()}, "

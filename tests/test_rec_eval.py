@@ -77,6 +77,14 @@ def test_bootstrap_interval():
     assert math.isnan(rec_eval.bootstrap(np.array([])).mean)
 
 
+def test_paired_difference():
+    difference = rec_eval.paired_difference(np.array([1.0, 0.5, 0.0]), np.array([0.5, 0.5, 0.0]), seed=1)
+    assert difference.mean == pytest.approx(1 / 6)
+    assert 0 <= difference.low <= difference.mean <= difference.high <= 0.5
+    with pytest.raises(ValueError, match="same readers"):
+        rec_eval.paired_difference(np.zeros(2), np.zeros(3))
+
+
 # --- the protocol on a tiny synthetic corpus ---
 
 START = date(2026, 1, 1)
@@ -305,17 +313,21 @@ def test_the_report_on_the_sites_papers(lab_corpus, capsys):
     assert list(rows) == ["newest-first", "arxiv-sanity", "paperfeed", "paperfeed+tfidf"]
     for cells in rows.values():
         map10, ci, ndcg, ndcg_ci, seconds = cells
-        low, high = (float(x) for x in ci.split("–"))
+        low, high = (float(x) for x in ci.split(" to "))
         assert 0 <= low <= float(map10) <= high <= 1 and 0 <= float(ndcg) <= 1 and int(seconds) >= 0
     assert float(rows["paperfeed"][0]) > float(rows["newest-first"][0])
+    differences = out.split("\n\n")[2].splitlines()
+    assert differences[0] == "| method − arxiv-sanity (same readers) | MAP@10 | 95% CI | nDCG@10 | 95% CI |"
+    assert [line.split(" | ")[0] for line in differences[2:]] == ["| paperfeed", "| paperfeed+tfidf"]
     assert "| method | category (3): MAP@10 | category: nDCG@10 | author (3): MAP@10 | author: nDCG@10 |" in out
 
 
 def test_the_same_seed_gives_the_same_figures(lab_corpus, capsys):
     def figures():
         call_command("eval", "recs", "--readers", "4", "--seed", "9", "--methods", "newest-first", "paperfeed")
-        rows = table(capsys.readouterr().out)
-        return {name: cells[:4] for name, cells in rows.items()}
+        out = capsys.readouterr().out
+        assert "arxiv-sanity (same readers)" not in out  # no baseline run: no differences
+        return {name: cells[:4] for name, cells in table(out).items()}
 
     first = figures()
     assert list(first) == ["newest-first", "paperfeed"]

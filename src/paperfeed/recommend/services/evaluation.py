@@ -183,11 +183,12 @@ def run_evaluation(
 
 
 def _interval(estimate: rec_eval.Estimate) -> str:
-    return f"{estimate.low:.3f}–{estimate.high:.3f}"
+    return f"{estimate.low:.3f} to {estimate.high:.3f}"
 
 
 def report_lines(report: Report) -> list[str]:
-    """The report as Markdown: a summary line, the figures per method, then the figures per kind of reader."""
+    """The report as Markdown: a summary, the figures per method, each method's paired difference from
+    arxiv-sanity (when it was run), then the figures per kind of reader."""
     corpus = report.loaded.corpus
     first, last = corpus.papers[0].listed, corpus.papers[-1].listed
     sizes = np.array([len(r.candidates) for r in report.readers])
@@ -211,6 +212,19 @@ def report_lines(report: Report) -> list[str]:
             f"| {result.name} | {ap.mean:.4f} | {_interval(ap)} | {ndcg.mean:.4f} | {_interval(ndcg)} "
             f"| {result.seconds:.0f} |"
         )
+    by_name = {result.name: result for result in report.results}
+    baseline = by_name.get("arxiv-sanity")
+    compared = [r for r in report.results if r.name not in ("arxiv-sanity", "newest-first")]
+    if baseline and compared:
+        lines += [
+            "",
+            "| method − arxiv-sanity (same readers) | MAP@10 | 95% CI | nDCG@10 | 95% CI |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        for result in compared:
+            ap = rec_eval.paired_difference(result.average_precision, baseline.average_precision, report.seed)
+            ndcg = rec_eval.paired_difference(result.ndcg, baseline.ndcg, report.seed)
+            lines.append(f"| {result.name} | {ap.mean:+.4f} | {_interval(ap)} | {ndcg.mean:+.4f} | {_interval(ndcg)} |")
     if len(kinds) > 1:
         per_kind = {k: sum(r.kind == k for r in report.readers) for k in kinds}
         header = " | ".join(f"{k} ({n}): MAP@10 | {k}: nDCG@10" for k, n in per_kind.items())
