@@ -65,6 +65,7 @@ class PaperFeed(Feed):
         self.feed_type = Atom1Feed if atom else Rss201rev2Feed
 
     def channel(self, request: HttpRequest, **kwargs) -> Channel:
+        """What this feed lists for this request: each feed class below answers it (this base class is abstract)."""
         raise NotImplementedError
 
     def get_object(self, request: HttpRequest, *args, **kwargs) -> Channel:
