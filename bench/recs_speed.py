@@ -7,31 +7,30 @@
     PAPERFEED_DATA_DIR=/tmp/recs-speed .venv/bin/python bench/recs_speed.py --product
 
 Reads the stored embeddings of the database in PAPERFEED_DATA_DIR (read only: nothing is written) into one float32
-matrix — 74,728 × 384 for the full corpus — and times the product's own code, paperfeed.core.recommend:
+matrix — 74,728 × 384 for the full corpus — and the papers' tf-idf rows by the site's term index (fitted in memory
+when the data directory has none: about a minute), and times the product's own code, paperfeed.core.recommend,
+with models that have both parts (embeddings and words):
 
-1. **one user, every paper**: `score` (one matrix-vector product over all papers), then the top 10 with the user's
-   own papers left out (`top_indices`) and the reason for each (`reasons`) — p50 and p95 over `--repeat` users.
-2. **fitting a model**: `fit_user_model` for synthetic users with 5–50 positives against the stored background
-   sample (p50, p95). Models are refitted in the background when a user's signals change, not in a digest run.
-3. **a digest run**: `--users` users' stored models (weight bytes, as the database keeps them) stacked into one
-   weights matrix, times the candidate window (the papers listed in the last `--window-days` days) with
-   `score_many`, in chunks of 2,000 users; then for each user: leave out their own papers and 20 papers a digest
-   already sent them, take the top 10 and find each one's reason. Wall time of the whole run.
+1. **one user, every paper**: `score` (a dense and a sparse matrix-vector product over all papers, each part
+   standardised), then the top 10 with the user's own papers left out (`top_indices`) and the reason for each
+   (`reasons`) — p50 and p95 over `--repeat` users.
+2. **fitting a model**: `fit_user_model` for synthetic users with 5–50 positives against a 2,000-paper background
+   sample, both parts (p50, p95). Models are refitted in the background when a user's signals change.
+3. **a digest run, the maths**: `--users` users' stored models (as the database keeps them: weight bytes and the
+   1,000 largest term weights) times the candidate window (the papers listed in the last `--window-days` days)
+   with `score_many`, in chunks of 2,000 users; then for each user: leave out their own papers and 20 papers a
+   digest already sent them, take the top 10 and find each one's reason. Wall time of the whole run.
 
-Synthetic users like papers of one arXiv category (5–50 of them, drawn at random). The digest run's 10,000 models
-are centroid models (`centroid_model`): scoring, ranking and reasons cost the same whatever the weights' values,
-and fitting 10,000 logistic regressions (part 2 gives the cost of one) is the background refit's job.
+Synthetic users like papers of one arXiv category (5–50 of them, drawn at random). For part 3, the 10,000 users
+share 100 fitted models (scoring costs the same whatever the weights' values).
 
 With `--product` (on a copy of the database: it migrates it and writes), it also times the product's services,
-database included: `--users` users with 5–50 upvotes each, their models fitted by `training.refit_users` (the
-background job; its time per user is reported), then `ranking.for_you` for one user (the first call builds the
-process's candidate pool: reported apart) and `ranking.digest_recommendations` for every user, as a digest run
-calls it (stored model, exclusions, the last `--window-days` days, top 10 with reasons).
-
-With `--tfidf`, it also times the tf-idf model docs/recommendation-quality.md proposes to add (paperfeed+tfidf):
-the corpus's tf-idf matrix (rec_eval.WIDE_TFIDF: 100,000 words and pairs), fitting a user's logistic regression
-over it, scoring every paper with it (a sparse matrix-vector product), and a digest run's 10,000 users with each
-model cut to its 1,000 largest weights (a sparse weights matrix times the window's tf-idf rows).
+database included: the site's term index fitted by `terms.rebuild()`; `--users` users with 5–50 upvotes each,
+their models fitted by `training.refit_users` (the background job; its time per user is reported); then
+`ranking.for_you` for one user (the first call builds the process's candidate pool: reported apart); and the For
+you sections of a digest run for every user, as `paperfeed digest send` computes them: one `DigestRecommender`,
+its `prefetch` per 500 users (the run's batch), `recommend` per user (stored model, exclusions, the papers of the
+last `--window-days` days, top 10 with reasons).
 
 The machine is shared: the last line says how busy it was.
 """
@@ -91,73 +90,33 @@ def percentiles(seconds: list[float]) -> tuple[float, float]:
     return float(p50), float(p95)
 
 
-def tfidf_path(args, rng, ids: np.ndarray, days: np.ndarray, by_category: dict[str, np.ndarray]) -> list[tuple]:
-    """Time the proposed tf-idf model: features, a fit, scoring every paper, and a digest run with cut weights."""
-    import scipy.sparse as sparse
-    from sklearn.linear_model import LogisticRegression
-    from threadpoolctl import threadpool_limits
-
-    from paperfeed.core import rec_eval
+def term_rows(ids: np.ndarray):  # -> (version, csr rows in the order of ids, seconds to fit or 0)
+    """The papers' tf-idf rows by the site's term index, or by one fitted here when the data directory has none."""
+    from paperfeed.core import terms as core_terms
+    from paperfeed.recommend.services import terms
 
     texts: dict[int, str] = {}
     for paper_id, title, abstract in Paper.objects.values_list("id", "title", "abstract").iterator(20_000):
-        texts[paper_id] = f"{title} {abstract}"
+        texts[paper_id] = terms.paper_text(title, abstract)
+    ordered = [texts[i] for i in ids]
+    index = terms.current_index()
     t0 = time.perf_counter()
-    features = rec_eval.tfidf_features([texts[i] for i in ids], rec_eval.WIDE_TFIDF)
-    built = time.perf_counter() - t0
-    rows = [
-        (
-            f"tf-idf: vectorise {len(ids):,} papers ({features.shape[1]:,} features, {features.nnz:,} non-zeros)",
-            f"{built:.0f} s, {(features.data.nbytes + features.indices.nbytes) / 1e6:.0f} MB",
-            "index time",
-        )
-    ]
-    background = rng.choice(len(ids), size=recommend.DEFAULT_BACKGROUND, replace=False)
-    weights, fit_times, score_times = [], [], []
-    for positives in synthetic_positives(rng, by_category, min(args.fits, 50)):
-        rows_ = np.concatenate([positives, background])
-        labels = np.zeros(len(rows_))
-        labels[: len(positives)] = 1
-        t0 = time.perf_counter()
-        with threadpool_limits(limits=1):
-            model = LogisticRegression(C=10.0, class_weight="balanced", max_iter=1000).fit(features[rows_], labels)
-        t1 = time.perf_counter()
-        features @ model.coef_[0]
-        t2 = time.perf_counter()
-        fit_times.append(t1 - t0)
-        score_times.append(t2 - t1)
-        weights.append(model.coef_[0].astype(np.float32))
-    p50, p95 = percentiles(fit_times)
-    rows.append(("tf-idf: fit one model (2,000 background)", f"p50 {p50:.0f} ms · p95 {p95:.0f} ms", "background"))
-    p50, p95 = percentiles(score_times)
-    rows.append(
-        (f"tf-idf: score {len(ids):,} papers (sparse matvec)", f"p50 {p50:.1f} ms · p95 {p95:.1f} ms", "≤ 50 ms")
+    if index is None:
+        index, rows = core_terms.fit_term_index_with_rows(ordered)
+    else:
+        rows = index.transform(ordered)
+    return index.version, rows, time.perf_counter() - t0
+
+
+def fit_both(matrix, rows, version, positives, background) -> recommend.UserModel:
+    return recommend.fit_user_model(
+        matrix[positives],
+        None,
+        matrix[background],
+        positive_terms=rows[positives],
+        background_terms=rows[background],
+        index_version=version,
     )
-    keep = 1_000
-    last = int(days.max())
-    window = features[np.flatnonzero(days > last - args.window_days)]
-    cut = []
-    for u in range(args.users):
-        w = weights[u % len(weights)]
-        top = np.argpartition(-np.abs(w), keep)[:keep]
-        cut.append((top, w[top]))
-    t0 = time.perf_counter()
-    indptr = np.arange(0, keep * len(cut) + 1, keep)
-    matrix = sparse.csr_matrix(
-        (np.concatenate([v for _, v in cut]), np.concatenate([i for i, _ in cut]), indptr),
-        shape=(len(cut), features.shape[1]),
-    )
-    scores = (matrix @ window.T).toarray()
-    top10 = np.argpartition(-scores, 10, axis=1)[:, :10]
-    total = time.perf_counter() - t0
-    rows.append(
-        (
-            f"tf-idf: digest run, {len(cut):,} users × {window.shape[0]:,} candidates, {keep:,} weights a user",
-            f"{total:.1f} s ({top10.shape[0]:,} top-10 lists; {keep * 8 / 1000:.0f} kB stored a user)",
-            "≤ 60 s with the rest",
-        )
-    )
-    return rows
 
 
 def product_path(args, rng, ids: np.ndarray, days: np.ndarray, by_category: dict[str, np.ndarray]) -> list[tuple]:
@@ -168,9 +127,19 @@ def product_path(args, rng, ids: np.ndarray, days: np.ndarray, by_category: dict
     from django.core.management import call_command
 
     from paperfeed.papers.models import Vote
-    from paperfeed.recommend.services import ranking, training
+    from paperfeed.recommend.services import ranking, terms, training
+    from paperfeed.recommend.services.ranking import DigestRecommender, HardFilters
 
     call_command("migrate", verbosity=0)
+    t0 = time.perf_counter()
+    index = terms.rebuild()
+    rows = [
+        (
+            f"product: fit the site's term index ({index.papers:,} papers, {index.features:,} words and pairs)",
+            f"{time.perf_counter() - t0:.0f} s, {terms.index_path().stat().st_size / 1e6:.1f} MB file",
+            "background, when the corpus grows 20%",
+        )
+    ]
     User.objects.filter(username__startswith="bench-recs-").delete()
     users = User.objects.bulk_create([User(username=f"bench-recs-{i}") for i in range(args.users)], batch_size=2000)
     liked = synthetic_positives(rng, by_category, len(users))
@@ -181,13 +150,13 @@ def product_path(args, rng, ids: np.ndarray, days: np.ndarray, by_category: dict
     t0 = time.perf_counter()
     refitted, _ = training.refit_users([user.pk for user in users])
     fitting = time.perf_counter() - t0
-    rows = [
+    rows.append(
         (
-            f"product: refit_users for {len(users):,} users (background job)",
+            f"product: refit_users for {len(users):,} users, both parts (background job)",
             f"{fitting:.0f} s, {fitting / max(refitted, 1) * 1000:.0f} ms a user",
             "background",
         )
-    ]
+    )
     ranking.forget_pool()
     t0 = time.perf_counter()
     ranking.for_you(users[0])
@@ -206,14 +175,19 @@ def product_path(args, rng, ids: np.ndarray, days: np.ndarray, by_category: dict
         )
     )
     since = date.fromordinal(int(days.max())) - timedelta(days=args.window_days - 1)
+    ranking.candidate_pool()  # the process's pool, built above by for_you
     t0 = time.perf_counter()
+    recommender = DigestRecommender()
     sent = 0
-    for user in users:
-        sent += len(ranking.digest_recommendations(user, exclude_ids=(), since=since, limit=10))
+    for start in range(0, len(users), 500):  # the digest run's batch
+        batch = users[start : start + 500]
+        recommender.prefetch(user.pk for user in batch)
+        for user in batch:
+            sent += len(recommender.recommend(user.pk, (), since, 10, HardFilters()))
     total = time.perf_counter() - t0
     rows.append(
         (
-            f"product: digest_recommendations for {len(users):,} users, one by one ({sent:,} picks)",
+            f"product: a digest run's For you for {len(users):,} users (prefetch per 500, {sent:,} picks)",
             f"{total:.1f} s",
             "≤ 60 s",
         )
@@ -228,7 +202,6 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=200, help="users timed one by one (default 200)")
     parser.add_argument("--fits", type=int, default=100, help="models fitted to time fitting (default 100)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--tfidf", action="store_true", help="also time the proposed tf-idf model")
     parser.add_argument(
         "--product", action="store_true", help="also time the product's services (writes: use a database copy)"
     )
@@ -246,17 +219,32 @@ def main() -> None:
         for category in cats:
             by_category.setdefault(category, []).append(index)
     by_category_arrays = {name: np.array(members) for name, members in by_category.items()}
-    background = matrix[rng.choice(len(matrix), size=recommend.DEFAULT_BACKGROUND, replace=False)]
+    background = rng.choice(len(matrix), size=recommend.DEFAULT_BACKGROUND, replace=False)
+    version, words, fitted_in = term_rows(ids)
     rows: list[tuple[str, str, str]] = []
+    if fitted_in:
+        rows.append(
+            (
+                f"term index fitted on {len(ids):,} papers ({words.shape[1]:,} features, {words.nnz:,} non-zeros)",
+                f"{fitted_in:.0f} s (the data directory had none)",
+                "background",
+            )
+        )
+
+    # 2. fitting (first: part 1 scores with these models)
+    fitted, fit_times = [], []
+    for positives in synthetic_positives(rng, by_category_arrays, args.fits):
+        t0 = time.perf_counter()
+        fitted.append((fit_both(matrix, words, version, positives, background), positives))
+        fit_times.append(time.perf_counter() - t0)
 
     # 1. one user over every paper
-    users = synthetic_positives(rng, by_category_arrays, args.repeat)
-    models = [recommend.centroid_model(matrix[positives]) for positives in users]
-    recommend.score(models[0], matrix)  # warm up BLAS
+    recommend.score(fitted[0][0], matrix, words, version)  # warm up BLAS
     score_times, full_times = [], []
-    for model, positives in zip(models, users, strict=True):
+    for turn in range(args.repeat):
+        model, positives = fitted[turn % len(fitted)]
         t0 = time.perf_counter()
-        scores = recommend.score(model, matrix)
+        scores = recommend.score(model, matrix, words, version)
         t1 = time.perf_counter()
         exclude = np.zeros(len(matrix), dtype=bool)
         exclude[positives] = True
@@ -267,23 +255,20 @@ def main() -> None:
         full_times.append(t2 - t0)
     p50, p95 = percentiles(score_times)
     rows.append(
-        (f"score {len(matrix):,} papers for one user (one matvec)", f"p50 {p50:.1f} ms · p95 {p95:.1f} ms", "≤ 50 ms")
+        (
+            f"score {len(matrix):,} papers for one user (embeddings and words)",
+            f"p50 {p50:.1f} ms · p95 {p95:.1f} ms",
+            "≤ 50 ms",
+        )
     )
     p50, p95 = percentiles(full_times)
     rows.append(
         ("… plus top 10 without the user's papers, with reasons", f"p50 {p50:.1f} ms · p95 {p95:.1f} ms", "≤ 50 ms")
     )
-
-    # 2. fitting
-    fit_times = []
-    for positives in synthetic_positives(rng, by_category_arrays, args.fits):
-        t0 = time.perf_counter()
-        recommend.fit_user_model(matrix[positives], None, background)
-        fit_times.append(time.perf_counter() - t0)
     p50, p95 = percentiles(fit_times)
     rows.append(
         (
-            f"fit one model (5–50 positives, {len(background):,} background)",
+            f"fit one model, both parts (5–50 positives, {len(background):,} background)",
             f"p50 {p50:.0f} ms · p95 {p95:.0f} ms",
             "background",
         )
@@ -293,26 +278,32 @@ def main() -> None:
     last = int(days.max())
     window = np.flatnonzero(days > last - args.window_days)
     candidates = np.ascontiguousarray(matrix[window])
+    candidate_words = words[window]
     position = np.full(len(matrix), -1)
     position[window] = np.arange(len(window))
-    people = synthetic_positives(rng, by_category_arrays, args.users)
-    stored = [recommend.model_to_bytes(recommend.centroid_model(matrix[p])) for p in people]
+    people = [fitted[u % len(fitted)] for u in range(args.users)]
+    stored = [
+        (recommend.model_to_bytes(m), m.bias, m.terms.to_bytes(), m.terms.bias, m.terms.index_version)
+        for m, _ in people
+    ]
     sent = [rng.choice(len(window), size=min(20, len(window)), replace=False) for _ in people]
     t0 = time.perf_counter()
-    weights = np.vstack([recommend.weights_from_bytes(blob) for blob in stored])
+    models = [
+        recommend.UserModel(
+            recommend.weights_from_bytes(w), bias, matrix[people[u][1]], recommend.TermWeights.from_bytes(t, tb, tv)
+        )
+        for u, (w, bias, t, tb, tv) in enumerate(stored)
+    ]
     t_weights = time.perf_counter() - t0
     picked = 0
     chunk = 2_000
     for start in range(0, len(people), chunk):
-        block = [
-            recommend.UserModel(weights[u], 0.0, matrix[people[u]])
-            for u in range(start, min(start + chunk, len(people)))
-        ]
-        scores = recommend.score_many(block, candidates)
+        block = models[start : start + chunk]
+        scores = recommend.score_many(block, candidates, candidate_words, version)
         for row, model in enumerate(block):
             u = start + row
             exclude = np.zeros(len(window), dtype=bool)
-            own = position[people[u]]
+            own = position[people[u][1]]
             exclude[own[own >= 0]] = True
             exclude[sent[u]] = True
             top = recommend.top_indices(scores[row], 10, exclude)
@@ -321,14 +312,13 @@ def main() -> None:
     total = time.perf_counter() - t0
     rows.append(
         (
-            f"digest run: {len(people):,} users × {len(window):,} candidates ({args.window_days} d), top 10, reasons",
+            f"digest run, the maths: {len(people):,} users × {len(window):,} candidates ({args.window_days} d), "
+            "top 10, reasons",
             f"{total:.1f} s (models from bytes {t_weights:.2f} s)",
             "≤ 60 s",
         )
     )
 
-    if args.tfidf:
-        rows += tfidf_path(args, rng, ids, days, by_category_arrays)
     if args.product:
         rows += product_path(args, rng, ids, days, by_category_arrays)
 

@@ -218,7 +218,7 @@ def test_the_content_methods_find_the_topic_and_newest_first_does_not():
     results = {r.name: r for r in rec_eval.evaluate(corpus, readers, [f() for f in factories.values()])}
     assert set(results) == set(rec_eval.METHODS)
     assert results["newest-first"].estimates()[0].mean < 0.35
-    for name in ("arxiv-sanity", "arxiv-sanity+authors", "paperfeed", "paperfeed+tfidf"):
+    for name in ("arxiv-sanity", "arxiv-sanity+authors", "paperfeed", "paperfeed-embeddings"):
         ap, ndcg = results[name].estimates()
         assert ap.mean > 0.9 and ndcg.mean > 0.9, name
 
@@ -310,7 +310,7 @@ def test_the_report_on_the_sites_papers(lab_corpus, capsys):
     assert lines[1].startswith("6 readers (3 category, 3 author), seed 1; 28 candidates (median; 28–28) and ")
     assert lines[3] == "| method | MAP@10 | 95% CI | nDCG@10 | 95% CI | seconds |"
     rows = table(out)
-    assert list(rows) == ["newest-first", "arxiv-sanity", "paperfeed", "paperfeed+tfidf"]
+    assert list(rows) == ["newest-first", "arxiv-sanity", "paperfeed", "paperfeed-embeddings"]
     for cells in rows.values():
         map10, ci, ndcg, ndcg_ci, seconds = cells
         low, high = (float(x) for x in ci.split(" to "))
@@ -318,7 +318,7 @@ def test_the_report_on_the_sites_papers(lab_corpus, capsys):
     assert float(rows["paperfeed"][0]) > float(rows["newest-first"][0])
     differences = out.split("\n\n")[2].splitlines()
     assert differences[0] == "| method − arxiv-sanity (same readers) | MAP@10 | 95% CI | nDCG@10 | 95% CI |"
-    assert [line.split(" | ")[0] for line in differences[2:]] == ["| paperfeed", "| paperfeed+tfidf"]
+    assert [line.split(" | ")[0] for line in differences[2:]] == ["| paperfeed", "| paperfeed-embeddings"]
     assert "| method | category (3): MAP@10 | category: nDCG@10 | author (3): MAP@10 | author: nDCG@10 |" in out
 
 

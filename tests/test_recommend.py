@@ -242,6 +242,105 @@ def test_weights_survive_storage():
     assert np.array_equal(recommend.weights_from_bytes(recommend.model_to_bytes(model)), model.weights)
 
 
+# --- the words part (core/terms.py and the model's TermWeights) ---
+
+TOPIC_WORDS = ["zebrafish", "larvae", "fin", "regeneration"]
+OTHER_WORDS = ["galaxy", "quasar", "redshift", "telescope", "compiler", "kernel", "auction", "bidding"]
+
+
+def word_corpus(seed: int = 0):
+    """Texts where only the words tell the liked topic apart, with embeddings that carry no signal at all."""
+    rng = np.random.default_rng(seed)
+
+    def text(topic: bool) -> str:
+        words = list(rng.choice(OTHER_WORDS, size=6))
+        if topic:
+            words += list(rng.choice(TOPIC_WORDS, size=3))
+        return " ".join(rng.permutation(words))
+
+    liked = [text(True) for _ in range(8)]
+    background = [text(False) for _ in range(200)]
+    candidates = [text(i % 4 == 0) for i in range(40)]
+    vectors = recommend.normalise(rng.normal(size=(248, 384)))
+    return liked, background, candidates, vectors[:8], vectors[8:208], vectors[208:]
+
+
+def test_a_term_index_survives_its_file_and_a_damaged_file_is_named(tmp_path):
+    from paperfeed.core import terms
+
+    texts = ["Diffusion models generate images", "Protein folding with transformers", "Zebrafish fin regeneration"]
+    index = terms.fit_term_index(texts * 4)
+    assert index.papers == 12 and index.features > 0
+    path = tmp_path / "terms.npz"
+    index.save(path)
+    loaded = terms.load_term_index(path)
+    assert loaded.version == index.version
+    assert (loaded.transform(texts) != index.transform(texts)).nnz == 0
+    assert loaded.transform([]).shape == (0, index.features)
+    path.write_bytes(b"not a zip file")
+    with pytest.raises(terms.TermIndexError, match=r"terms\.npz: not a readable term index"):
+        terms.load_term_index(path)
+    with pytest.raises(ValueError, match="no words to index"):
+        terms.fit_term_index(["the and of", "a an the"])
+
+
+def test_the_words_part_finds_what_the_embeddings_cannot():
+    from paperfeed.core import terms
+
+    liked, background, candidates, liked_v, background_v, candidate_v = word_corpus()
+    index, rows = terms.fit_term_index_with_rows(liked + background + candidates)
+    relevant = {i for i, text in enumerate(candidates) if any(w in text.split() for w in TOPIC_WORDS)}
+    alone = recommend.fit_user_model(liked_v, None, background_v)
+    both = recommend.fit_user_model(
+        liked_v, None, background_v, positive_terms=rows[:8], background_terms=rows[8:208], index_version=index.version
+    )
+    assert alone.terms is None and both.terms is not None
+    assert 0 < len(both.terms.indices) <= recommend.TERMS_KEPT
+    top_both = recommend.top_indices(recommend.score(both, candidate_v, rows[208:], index.version), len(relevant))
+    top_alone = recommend.top_indices(recommend.score(alone, candidate_v), len(relevant))
+    # The embeddings are noise here, so they blur the sum a little; the words alone rank every relevant one first.
+    found_both, found_alone = len(set(top_both) & relevant), len(set(top_alone) & relevant)
+    assert found_both >= len(relevant) - 2 and found_both > found_alone + 3, (found_both, found_alone)
+    words = rows[208:] @ both.terms.dense(index.features)
+    assert set(recommend.top_indices(words, len(relevant))) == relevant
+    # Rows of another index (another version) are not mixed in: the embedding part ranks alone.
+    other = recommend.score(both, candidate_v, rows[208:], "another-version")
+    assert np.allclose(other, candidate_v @ both.weights + both.bias, atol=1e-5)
+
+
+def test_the_words_part_keeps_its_largest_weights_and_survives_storage(monkeypatch):
+    from paperfeed.core import terms
+
+    liked, background, candidates, liked_v, background_v, _ = word_corpus(1)
+    _, rows = terms.fit_term_index_with_rows(liked + background + candidates)
+    monkeypatch.setattr(recommend, "TERMS_KEPT", 5)
+    model = recommend.fit_user_model(liked_v, None, background_v, positive_terms=rows[:8], background_terms=rows[8:208])
+    assert len(model.terms.indices) == 5
+    assert list(model.terms.indices) == sorted(model.terms.indices)
+    blob = model.terms.to_bytes()
+    assert len(blob) == 5 * 8
+    again = recommend.TermWeights.from_bytes(blob, model.terms.bias, "v")
+    assert np.array_equal(again.indices, model.terms.indices) and np.array_equal(again.values, model.terms.values)
+    with pytest.raises(ValueError, match="cannot be term weights"):
+        recommend.TermWeights.from_bytes(b"123", 0.0, "v")
+    with pytest.raises(ValueError, match="3 positive tf-idf rows for 8 positive embeddings"):
+        recommend.fit_user_model(liked_v, None, background_v, positive_terms=rows[:3], background_terms=rows[8:208])
+
+
+def test_scoring_many_users_with_words_is_scoring_each():
+    from paperfeed.core import terms
+
+    liked, background, candidates, liked_v, background_v, candidate_v = word_corpus(2)
+    index, rows = terms.fit_term_index_with_rows(liked + background + candidates)
+    with_words = recommend.fit_user_model(
+        liked_v, None, background_v, positive_terms=rows[:8], background_terms=rows[8:208], index_version=index.version
+    )
+    without = recommend.fit_user_model(background_v[:5], None, background_v[5:])
+    many = recommend.score_many([with_words, without], candidate_v, rows[208:], index.version)
+    assert np.allclose(many[0], recommend.score(with_words, candidate_v, rows[208:], index.version), atol=1e-5)
+    assert np.allclose(many[1], recommend.score(without, candidate_v), atol=1e-5)
+
+
 def test_cold_start_puts_followed_papers_first_then_trending_and_new():
     age = np.array([0.0, 20.0, 1.0, 0.0])
     followed = np.array([0, 1, 0, 0])
@@ -553,6 +652,109 @@ def test_the_recommend_command_refits_and_shows(papers, capsys):
     out = capsys.readouterr().out
     assert "ranked by a model of 2 papers ada liked" in out
     assert out.count("Because you upvoted") == 3
+
+
+# --- the words part on the site: the term index and models fitted with it ---
+
+
+def test_the_background_fits_a_term_index_and_models_then_have_a_words_part(papers):
+    from paperfeed.recommend.models import UserModelState
+    from paperfeed.recommend.services import ranking, terms, training
+
+    user = member()
+    upvote(user, "2606.10001", "2606.10002")
+    assert terms.why_rebuild() == "there is no term index yet"
+    training.refit(user)
+    assert UserModelState.objects.get(user=user).term_index == ""  # no index yet: the embedding part only
+    run = training.background_pass()
+    assert run.terms_rebuilt and terms.index_path().exists() and terms.why_rebuild() is None
+    assert run.refitted == 1, "a new term index makes the model stale"
+    state = UserModelState.objects.get(user=user)
+    assert state.term_index == terms.current_version() != ""
+    assert 0 < len(bytes(state.term_weights)) <= 8 * 1000
+    assert training.stale_user_ids() == []
+    ranking.forget_pool()
+    assert ranking.candidate_pool().terms_version == state.term_index
+    ids = recommended_ids(signed_in(user).get("/for-you"))
+    assert set(ids[:3]) <= DIFFUSION, ids
+
+
+def test_a_site_that_grows_refits_its_term_index(corpus, tmp_path):
+    from paperfeed.papers.services.loading import load_jsonl
+    from paperfeed.recommend.services import terms
+
+    first = terms.rebuild()
+    assert first.papers == 10 and terms.why_rebuild() is None
+    extra = tmp_path / "more.jsonl"
+    extra.write_text("".join(json.dumps(row) + "\n" for row in MORE_PAPERS))
+    load_jsonl(extra)
+    assert terms.why_rebuild() == "it was fitted on 10 papers and the site now has 18"
+    assert terms.rebuild().version != first.version
+
+
+def test_an_unreadable_term_index_never_breaks_for_you_and_is_rebuilt(papers, caplog):
+    from paperfeed.recommend.services import ranking, terms, training
+
+    user = member()
+    upvote(user, "2606.10001")
+    training.background_pass()
+    terms.index_path().write_bytes(b"\x00" * 100)
+    ranking.forget_pool()
+    response = signed_in(user).get("/for-you")
+    assert response.status_code == 200 and set(recommended_ids(response)[:2]) <= DIFFUSION
+    assert "not a readable term index" in caplog.text
+    assert "cannot be read" in terms.why_rebuild()
+    run = training.background_pass()
+    assert run.terms_rebuilt and terms.current_index() is not None
+
+
+def test_the_recommend_command_fits_the_term_index_first(papers, capsys):
+    user = member()
+    upvote(user, "2606.10001", "2606.10002")
+    call_command("recommend", "refit")
+    out = capsys.readouterr().out
+    assert "Fitting the term index (there is no term index yet)…" in out
+    assert "The term index holds" in out and "from 18 papers." in out
+    assert "Refitted 1 model." in out
+
+
+def test_a_digest_run_loads_its_users_models_in_bulk_and_ranks_as_one_by_one(papers):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from paperfeed.recommend.services import ranking, training
+    from paperfeed.recommend.services.ranking import DigestRecommender, HardFilters
+
+    training.background_pass()
+    users = [member(f"reader{i}") for i in range(6)]
+    liked = [["2606.10001"], ["2606.10005"], ["2606.10007", "2606.10008"], ["2606.10002"], ["2606.10006"], []]
+    for user, ids in zip(users, liked, strict=True):
+        upvote(user, *ids)
+    training.refit_users([u.pk for u in users])
+    ranking.candidate_pool()  # built once per process, as in a run
+    since = datetime(2026, 6, 27).date()
+    one_by_one = {u.pk: ranking.digest_recommendations(u, (), since, 5, HardFilters()) for u in users}
+    assert one_by_one[users[-1].pk] == [] and any(one_by_one.values())
+
+    def loading_queries(count: int) -> int:
+        recommender = DigestRecommender()
+        with CaptureQueriesContext(connection) as captured:
+            recommender.prefetch(u.pk for u in users[:count])
+        return len(captured)
+
+    assert loading_queries(1) == loading_queries(6) == 2  # the stored models, then every signal
+    recommender = DigestRecommender()
+    recommender.prefetch(u.pk for u in users)
+    bulk = {u.pk: recommender.recommend(u.pk, (), since, 5, HardFilters()) for u in users}
+    assert bulk == one_by_one
+    # The window: nothing listed since a day after the last list; exclusions and filters apply.
+    assert recommender.recommend(users[0].pk, (), datetime(2026, 7, 2).date(), 5, HardFilters()) == []
+    first = bulk[users[0].pk][0][0]
+    assert first not in [pid for pid, _ in recommender.recommend(users[0].pk, {first}, since, 5, HardFilters())]
+    only_video = HardFilters.build([], ["video"], [])
+    assert {
+        Paper.objects.get(id=pid).arxiv_id for pid, _ in recommender.recommend(users[0].pk, (), since, 5, only_video)
+    } <= {"2606.10004"}
 
 
 def test_the_recommend_command_rejects_unknown_users(db):

@@ -28,7 +28,7 @@ from typing import Protocol as TypingProtocol
 
 import numpy as np
 
-from paperfeed.core import recommend
+from paperfeed.core import recommend, terms
 from paperfeed.core.evaluation import ndcg_at_k
 
 K = 10
@@ -95,9 +95,11 @@ class EvalCorpus:
         return tfidf_features(texts, ARXIV_SANITY_TFIDF)
 
     @cached_property
-    def tfidf_wide(self):  # -> scipy.sparse.csr_matrix
-        """Title and abstract with the wider vocabulary paperfeed+tfidf uses (WIDE_TFIDF)."""
-        return tfidf_features(paper_texts(self.papers), WIDE_TFIDF)
+    def term_rows(self) -> tuple[str, object]:
+        """(index version, tf-idf rows) of every title and abstract by the product's term index (core/terms.py),
+        fitted on the whole corpus as `paperfeed index` fits it on the site's papers."""
+        index, rows = terms.fit_term_index_with_rows(paper_texts(self.papers))
+        return index.version, rows
 
 
 def paper_texts(papers: Sequence[EvalPaper]) -> list[str]:
@@ -289,32 +291,8 @@ class NewestFirst:
 
 
 # arxiv-sanity-lite's settings: compute.py (TfidfVectorizer) and send_emails.py / serve.py (LinearSVC).
-ARXIV_SANITY_TFIDF = dict(
-    input="content",
-    encoding="utf-8",
-    decode_error="replace",
-    strip_accents="unicode",
-    lowercase=True,
-    analyzer="word",
-    stop_words="english",
-    token_pattern=r"(?u)\b[a-zA-Z_][a-zA-Z0-9_]+\b",
-    ngram_range=(1, 2),
-    max_features=20000,
-    norm="l2",
-    use_idf=True,
-    smooth_idf=True,
-    sublinear_tf=True,
-    max_df=0.1,
-    min_df=5,
-)
+ARXIV_SANITY_TFIDF = terms.ARXIV_SANITY_TFIDF
 ARXIV_SANITY_SVM = dict(class_weight="balanced", verbose=False, max_iter=10000, tol=1e-6, C=0.01)
-
-
-# The same with a five times wider vocabulary, keeping the rarer words and pairs (in 2+ papers) that name a group's
-# methods and data sets: chosen on seed-1 readers (docs/recommendation-quality.md), never on the reported ones.
-WIDE_TFIDF = {**ARXIV_SANITY_TFIDF, "max_features": 100_000, "min_df": 2}
-# Below this many papers (tests, the demo corpus) min_df and max_df=0.1 leave next to no vocabulary.
-SMALL_CORPUS = 1_000
 
 
 def tfidf_features(texts: Sequence[str], settings: dict):  # -> scipy.sparse.csr_matrix
@@ -322,7 +300,7 @@ def tfidf_features(texts: Sequence[str], settings: dict):  # -> scipy.sparse.csr
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     settings = dict(settings)
-    if len(texts) < SMALL_CORPUS:
+    if len(texts) < terms.SMALL_CORPUS:
         settings.update(min_df=1, max_df=1.0)
     return TfidfVectorizer(**settings).fit_transform(texts).astype(np.float32).tocsr()
 
@@ -356,10 +334,10 @@ class ArxivSanity:
         return arxiv_sanity_scores(features, reader)
 
 
-class Paperfeed:
-    """The product's model (core/recommend.py) over the papers' MiniLM embeddings, with its own defaults."""
+class PaperfeedEmbeddings:
+    """The product model's embedding part alone (core/recommend.py without a term index): an ablation."""
 
-    name = "paperfeed"
+    name = "paperfeed-embeddings"
 
     def scores(self, corpus: EvalCorpus, reader: Reader) -> np.ndarray:
         vectors = corpus.vectors
@@ -367,44 +345,24 @@ class Paperfeed:
         return recommend.score(model, vectors[reader.candidates])
 
 
-def standardised(scores: np.ndarray) -> np.ndarray:
-    """Scores shifted and scaled to mean 0 and standard deviation 1 over the candidates (constant → zeros)."""
-    scores = np.asarray(scores, dtype=np.float64)
-    spread = scores.std()
-    return (scores - scores.mean()) / spread if spread > 0 else np.zeros_like(scores)
+class Paperfeed:
+    """The product's model as /for-you and the digests use it: the embedding part plus the words part (tf-idf rows
+    of the product's term index), fitted by recommend.fit_user_model and scored by recommend.score."""
 
-
-def tfidf_model_scores(features, reader: Reader, c: float = 10.0) -> np.ndarray:
-    """A balanced logistic regression over tf-idf rows: the library against the background sample the product's
-    embedding model uses (recommend.DEFAULT_BACKGROUND rows drawn as fit_user_model draws them), not the
-    candidates — so it could be refitted with the embedding model, in the background, from stored features."""
-    from sklearn.linear_model import LogisticRegression
-
-    background = reader.background
-    if len(background) > recommend.DEFAULT_BACKGROUND:
-        rng = np.random.default_rng(0)
-        background = background[np.sort(rng.choice(len(background), recommend.DEFAULT_BACKGROUND, replace=False))]
-    rows = np.concatenate([reader.library, background])
-    labels = np.zeros(len(rows))
-    labels[: len(reader.library)] = 1
-    classifier = LogisticRegression(C=c, class_weight="balanced", max_iter=1000)
-    classifier.fit(features[rows], labels)
-    return classifier.decision_function(features[reader.candidates])
-
-
-class PaperfeedWithTfidf:
-    """The product's embedding model plus a tf-idf model (WIDE_TFIDF features) fitted on the same papers, each
-    standardised over the candidates, then summed with equal weights."""
-
-    name = "paperfeed+tfidf"
-
-    def __init__(self, tfidf_weight: float = 1.0) -> None:
-        self.tfidf_weight = tfidf_weight
+    name = "paperfeed"
 
     def scores(self, corpus: EvalCorpus, reader: Reader) -> np.ndarray:
-        embedding = Paperfeed().scores(corpus, reader)
-        words = tfidf_model_scores(corpus.tfidf_wide, reader)
-        return standardised(embedding) + self.tfidf_weight * standardised(words)
+        version, rows = corpus.term_rows
+        vectors = corpus.vectors
+        model = recommend.fit_user_model(
+            vectors[reader.library],
+            None,
+            vectors[reader.background],
+            positive_terms=rows[reader.library],
+            background_terms=rows[reader.background],
+            index_version=version,
+        )
+        return recommend.score(model, vectors[reader.candidates], rows[reader.candidates], version)
 
 
 def method_factories() -> dict[str, Callable[[], RankingMethod]]:
@@ -414,12 +372,12 @@ def method_factories() -> dict[str, Callable[[], RankingMethod]]:
         "arxiv-sanity": ArxivSanity,
         "arxiv-sanity+authors": lambda: ArxivSanity(with_authors=True),
         "paperfeed": Paperfeed,
-        "paperfeed+tfidf": PaperfeedWithTfidf,
+        "paperfeed-embeddings": PaperfeedEmbeddings,
     }
 
 
 METHODS = tuple(method_factories())
-DEFAULT_METHODS = ("newest-first", "arxiv-sanity", "paperfeed", "paperfeed+tfidf")
+DEFAULT_METHODS = ("newest-first", "arxiv-sanity", "paperfeed", "paperfeed-embeddings")
 
 
 # --- running it ---

@@ -1,4 +1,9 @@
-"""Per-user recommendation maths: a linear classifier over paper embeddings, in the manner of arxiv-sanity.
+"""Per-user recommendation maths: linear classifiers over paper embeddings and words, in the manner of arxiv-sanity.
+
+A user's model has two parts fitted on the same papers: a logistic regression over the MiniLM embeddings, and one
+over the papers' tf-idf words (core/terms.py) when a term index exists. A candidate's score is the sum of the two
+parts' scores, each standardised over the candidates ranked together; measured, the sum beats each part alone and
+arxiv-sanity's tf-idf SVM (docs/recommendation-quality.md). Without a term index the embedding part ranks alone.
 
 A user's positives (upvotes, collection papers, imported library items) are class 1; their "not interested"
 papers and a random background sample of the corpus (implicit negatives) are class 0. Classes are balanced, so a
@@ -27,6 +32,42 @@ DEFAULT_BACKGROUND = 2000
 DISMISSAL_WEIGHT = 3.0
 # Background papers this close (cosine) to a positive are the positive itself, not a negative.
 SAME_PAPER_COSINE = 0.999
+# The words part: weak regularisation suits sparse tf-idf rows (chosen on seed-1 readers of the evaluation), and
+# only the TERMS_KEPT largest weights (by magnitude) are kept: 8 kB a user. On 150 seed-1 readers, MAP@10 against
+# keeping every weight: 1,000 kept −0.007 (95% interval −0.020 to +0.005), 2,000 or 3,000 −0.005 (also within
+# the noise), 300 −0.024 (interval below zero).
+TERMS_C = 10.0
+TERMS_KEPT = 1000
+
+
+@dataclass(frozen=True)
+class TermWeights:
+    """The words part of a model: sparse weights over a term index's features, and the index they belong to."""
+
+    indices: np.ndarray  # (k,) int32 feature columns, ascending
+    values: np.ndarray  # (k,) float32
+    bias: float
+    index_version: str
+
+    def dense(self, features: int) -> np.ndarray:
+        """The weights as a (features,) float32 vector (zeros elsewhere)."""
+        vector = np.zeros(features, dtype=np.float32)
+        inside = self.indices < features
+        vector[self.indices[inside]] = self.values[inside]
+        return vector
+
+    def to_bytes(self) -> bytes:
+        """indices (uint32) then values (float32), little-endian."""
+        return np.asarray(self.indices, dtype="<u4").tobytes() + np.asarray(self.values, dtype="<f4").tobytes()
+
+    @classmethod
+    def from_bytes(cls, blob: bytes, bias: float, index_version: str) -> TermWeights:
+        if len(blob) % 8:
+            raise ValueError(f"{len(blob)} bytes cannot be term weights (8 bytes a weight)")
+        half = len(blob) // 2
+        indices = np.frombuffer(blob[:half], dtype="<u4").astype(np.int32)
+        values = np.frombuffer(blob[half:], dtype="<f4").astype(np.float32)
+        return cls(indices, values, float(bias), index_version)
 
 
 @dataclass(frozen=True)
@@ -36,6 +77,7 @@ class UserModel:
     weights: np.ndarray  # (d,) float32
     bias: float
     positives: np.ndarray  # (p, d) float32 unit rows, the vectors the model was fitted on as class 1
+    terms: TermWeights | None = None  # the words part, when the model was fitted with a term index
 
     @property
     def dimensions(self) -> int:
@@ -74,6 +116,10 @@ def fit_user_model(
     max_background: int = DEFAULT_BACKGROUND,
     dismissal_weight: float = DISMISSAL_WEIGHT,
     seed: int = 0,
+    positive_terms=None,
+    negative_terms=None,
+    background_terms=None,
+    index_version: str = "",
 ) -> UserModel:
     """Fit a balanced logistic regression: positives vs. explicit negatives plus background (implicit) negatives.
 
@@ -82,8 +128,12 @@ def fit_user_model(
     background: (b, d) random corpus embeddings; subsampled to max_background rows (seeded, so refits are stable);
         rows that are (nearly) identical to a positive are dropped, so a liked paper never counts against itself.
     c: inverse regularisation strength (scikit-learn's C).
+    positive_terms, negative_terms, background_terms: the same papers' tf-idf rows (scipy sparse, one row per row
+        above) from the term index `index_version`; when given, the words part is fitted on them too (TERMS_C,
+        the TERMS_KEPT largest weights kept).
     With no negatives and no background at all, falls back to the centroid of the positives.
-    Fitting up to 2,000 positives against 2,000 background rows takes 10–40 ms (one thread).
+    Fitting up to 2,000 positives against 2,000 background rows takes 10–40 ms (one thread), the words part
+    about as long again.
     """
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
@@ -94,11 +144,18 @@ def fit_user_model(
     d = pos.shape[1]
     neg = _rows(negatives, d)
     bg = _rows(background, d)
+    with_terms = positive_terms is not None and background_terms is not None
+    if with_terms:
+        _check_rows("positive", positive_terms, len(pos))
+        _check_rows("background", background_terms, bg.shape[0])
+        _check_rows("negative", negative_terms if negative_terms is not None else np.zeros((0, 0)), neg.shape[0])
+    kept = np.arange(bg.shape[0])
     if bg.shape[0] > max_background:
         rng = np.random.default_rng(seed)
-        bg = bg[np.sort(rng.choice(bg.shape[0], size=max_background, replace=False))]
-    if bg.shape[0]:
-        bg = bg[(bg @ pos.T).max(axis=1) < SAME_PAPER_COSINE]
+        kept = np.sort(rng.choice(bg.shape[0], size=max_background, replace=False))
+    if kept.shape[0]:
+        kept = kept[(bg[kept] @ pos.T).max(axis=1) < SAME_PAPER_COSINE]
+    bg = bg[kept]
     if neg.shape[0] + bg.shape[0] == 0:
         return centroid_model(pos)
 
@@ -109,8 +166,36 @@ def fit_user_model(
     # One BLAS thread: on a busy machine (web workers, the indexer) threads fight and a 10 ms fit takes 500 ms.
     with threadpool_limits(limits=1):
         classifier.fit(x, y, sample_weight=sample_weight)
+        terms = None
+        if with_terms:
+            terms = _fit_terms(positive_terms, negative_terms, background_terms[kept], y, sample_weight, index_version)
     weights = classifier.coef_[0].astype(np.float32)
-    return UserModel(weights=weights, bias=float(classifier.intercept_[0]), positives=pos)
+    return UserModel(weights=weights, bias=float(classifier.intercept_[0]), positives=pos, terms=terms)
+
+
+def _check_rows(name: str, matrix, rows: int) -> None:
+    if matrix.shape[0] != rows:
+        raise ValueError(f"{matrix.shape[0]} {name} tf-idf rows for {rows} {name} embeddings")
+
+
+def _fit_terms(positive_terms, negative_terms, background_terms, y, sample_weight, index_version: str) -> TermWeights:
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    parts = [positive_terms]
+    if negative_terms is not None and negative_terms.shape[0]:
+        parts.append(negative_terms)
+    parts.append(background_terms)
+    x = sparse.vstack(parts, format="csr")
+    classifier = LogisticRegression(C=TERMS_C, class_weight="balanced", max_iter=1000)
+    classifier.fit(x, y, sample_weight=sample_weight)
+    coef = classifier.coef_[0]
+    kept = np.nonzero(coef)[0]
+    if kept.shape[0] > TERMS_KEPT:
+        kept = np.sort(np.argpartition(-np.abs(coef), TERMS_KEPT - 1)[:TERMS_KEPT])
+    return TermWeights(
+        kept.astype(np.int32), coef[kept].astype(np.float32), float(classifier.intercept_[0]), index_version
+    )
 
 
 def _as_float32(candidates: np.ndarray) -> np.ndarray:
@@ -118,24 +203,60 @@ def _as_float32(candidates: np.ndarray) -> np.ndarray:
     return candidates if candidates.dtype == np.float32 else candidates.astype(np.float32)
 
 
-def score(model: UserModel, candidates: np.ndarray) -> np.ndarray:
-    """(n,) float32 scores of candidate embeddings (n, d), higher is better; one matrix-vector product.
+def standardised(scores: np.ndarray) -> np.ndarray:
+    """Scores shifted and scaled to mean 0 and standard deviation 1 over the candidates (constant → zeros)."""
+    scores = np.asarray(scores, dtype=np.float64)
+    spread = scores.std()
+    return (scores - scores.mean()) / spread if spread > 0 else np.zeros_like(scores)
 
-    Candidates should already be unit rows in a float32 matrix (as stored embeddings are) — they are not
-    re-normalised here, to keep scoring 75,000 papers within a few milliseconds.
+
+def uses_terms(model: UserModel, terms_version: str) -> bool:
+    """Whether the model has a words part fitted on the term index `terms_version`."""
+    return model.terms is not None and bool(terms_version) and model.terms.index_version == terms_version
+
+
+def score(model: UserModel, candidates: np.ndarray, terms=None, terms_version: str = "") -> np.ndarray:
+    """(n,) float32 scores of candidate embeddings (n, d), higher is better.
+
+    terms: the candidates' tf-idf rows (scipy sparse, n rows) from the term index `terms_version`; when the model
+    has a words part fitted on that index, the score is the sum of both parts standardised over these candidates,
+    else the embedding part alone. Candidates should already be unit rows in a float32 matrix (as stored
+    embeddings are) — they are not re-normalised here, to keep scoring 75,000 papers within a few milliseconds.
     """
     if candidates.shape[0] == 0:
         return np.zeros(0, dtype=np.float32)
-    return _as_float32(candidates) @ model.weights + np.float32(model.bias)
+    embedding = _as_float32(candidates) @ model.weights + np.float32(model.bias)
+    if terms is None or not uses_terms(model, terms_version):
+        return embedding
+    words = terms @ model.terms.dense(terms.shape[1])
+    return (standardised(embedding) + standardised(words)).astype(np.float32)
 
 
-def score_many(models: Sequence[UserModel], candidates: np.ndarray) -> np.ndarray:
-    """(len(models), n) scores for many users at once (one matrix product), as a digest run needs."""
+def score_many(models: Sequence[UserModel], candidates: np.ndarray, terms=None, terms_version: str = "") -> np.ndarray:
+    """(len(models), n) scores for many users at once, as a digest run needs: row i is score(models[i], …)."""
     if not models:
         return np.zeros((0, candidates.shape[0]), dtype=np.float32)
     weights = np.vstack([m.weights for m in models]).astype(np.float32)
     biases = np.array([m.bias for m in models], dtype=np.float32)
-    return weights @ _as_float32(candidates).T + biases[:, None]
+    scores = weights @ _as_float32(candidates).T + biases[:, None]
+    with_words = [i for i, m in enumerate(models) if terms is not None and uses_terms(m, terms_version)]
+    if with_words and candidates.shape[0]:
+        from scipy import sparse
+
+        columns = [models[i].terms for i in with_words]
+        matrix = sparse.csc_matrix(
+            (
+                np.concatenate([t.values for t in columns]),
+                np.concatenate([t.indices for t in columns]),
+                np.cumsum([0] + [len(t.indices) for t in columns]),
+            ),
+            shape=(terms.shape[1], len(columns)),
+            dtype=np.float32,
+        )
+        words = np.asarray((terms @ matrix).todense()).T  # (users with words, n)
+        for row, i in enumerate(with_words):
+            scores[i] = standardised(scores[i]) + standardised(words[row])
+    return scores
 
 
 def top_indices(scores: np.ndarray, k: int, exclude: np.ndarray | None = None) -> np.ndarray:

@@ -59,8 +59,8 @@ class Dismissal(models.Model):
 class UserModelState(models.Model):
     """A user's fitted model (see paperfeed.core.recommend) and the signals it was fitted on.
 
-    `fingerprint` digests the ids of the signals; when the user's signals no longer give the same fingerprint,
-    the model is stale and is refitted (services/training.py).
+    `fingerprint` digests the ids of the signals; when the user's signals no longer give the same fingerprint, or
+    the site's term index is another than `term_index`, the model is stale and is refitted (services/training.py).
     """
 
     user = models.OneToOneField(
@@ -68,6 +68,13 @@ class UserModelState(models.Model):
     )
     weights = models.BinaryField(help_text="float32 little-endian weights, one per embedding dimension.")
     bias = models.FloatField(default=0.0)
+    term_weights = models.BinaryField(
+        default=b"", blank=True, help_text="The words part: uint32 term columns, then their float32 weights."
+    )
+    term_bias = models.FloatField(default=0.0)
+    term_index = models.CharField(
+        max_length=32, blank=True, help_text="Version of the term index the words part was fitted on (none: empty)."
+    )
     embedding_model = models.CharField(max_length=100)
     positives = models.PositiveIntegerField(default=0)
     negatives = models.PositiveIntegerField(default=0)

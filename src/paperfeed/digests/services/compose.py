@@ -367,6 +367,20 @@ class DigestComposer:
         self._organization_names: dict[int, str] = {}
         self._query_vectors = QueryVectors()
         self._keyword_hits: dict[str, dict[int, bool]] = {}
+        self._recommender = None
+
+    @property
+    def recommender(self):
+        """The run's For you ranker (paperfeed.recommend), made when the first digest needs it."""
+        if self._recommender is None:
+            from paperfeed.recommend.services.ranking import DigestRecommender
+
+            self._recommender = DigestRecommender()
+        return self._recommender
+
+    def prefetch(self, subscriptions: Iterable[Subscription]) -> None:
+        """Load the models and signals of these subscribers' accounts at once, before their digests are composed."""
+        self.recommender.prefetch(s.user_id for s in subscriptions if s.user_id is not None)
 
     def trending_ids(self) -> list[int]:
         """The trending papers at `now`, best first; empty when nobody voted lately (no newest-papers stand-in)."""
@@ -491,11 +505,11 @@ class DigestComposer:
         keyword filters; none when the subscription has no account or the account no trained model."""
         if subscription.user_id is None or limit <= 0 or window.start is None:
             return []
-        from paperfeed.recommend.services.ranking import HardFilters, digest_recommendations
+        from paperfeed.recommend.services.ranking import HardFilters
 
         filters = HardFilters.build([], include, exclude, source="digest")
-        found = digest_recommendations(
-            subscription.user, set(taken) | history.sent, window.start, min(FOR_YOU_SIZE, limit), filters
+        found = self.recommender.recommend(
+            subscription.user_id, set(taken) | history.sent, window.start, min(FOR_YOU_SIZE, limit), filters
         )
         return [(pid, reason.text) for pid, reason in found]
 

@@ -329,6 +329,7 @@ class DigestRun:
         left -= len(ids) - len(batch)
         past = histories({d.subscription.id: d.period for d in batch})
         followed = follows(ids)
+        self.composer.prefetch(d.subscription for d in batch)
         for start in range(0, len(batch), CLAIM_CHUNK):
             chunk = batch[start : start + CLAIM_CHUNK]
             if self.should_stop():

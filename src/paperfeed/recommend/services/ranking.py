@@ -28,8 +28,10 @@ from paperfeed.core.embedder import MODEL_NAME
 from paperfeed.core.trending import trending_scores
 from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization, Paper, PaperEmbedding, Vote
 from paperfeed.papers.services.cards import PaperCard, cards_for_ids
+from paperfeed.recommend.models import UserModelState
+from paperfeed.recommend.services import terms as term_service
 from paperfeed.recommend.services import training
-from paperfeed.recommend.services.signals import Positive, gather
+from paperfeed.recommend.services.signals import Positive, gather, gather_many
 
 CANDIDATE_DAYS = 30
 PAGE_SIZE = 20
@@ -126,6 +128,14 @@ class CandidatePool:
     texts: list[str]  # lower-cased title and abstract
     listed: np.ndarray  # (n,) ordinal of the latest day each was listed in the window
     position: dict[int, int] = field(default_factory=dict)
+    terms: object = None  # (n, features) tf-idf rows by the term index `terms_version`, None without an index
+    terms_version: str = ""
+
+    def newer_than(self, since: date | None) -> int:
+        """How many candidates (a prefix: they are newest first) were listed on or after `since`."""
+        if since is None:
+            return len(self)
+        return int(np.count_nonzero(self.listed >= since.toordinal()))
 
     def __len__(self) -> int:
         return int(self.ids.shape[0])
@@ -155,6 +165,7 @@ def candidate_pool(model: str = MODEL_NAME, days: int | None = None) -> Candidat
         DailyEntry.objects.filter(day__gte=start).count() if start else 0,
         PaperEmbedding.objects.filter(model=model).aggregate(last=Max("paper_id"))["last"],
         Paper.objects.filter(hidden=True).count(),
+        term_service.current_version(),
     )
     with _pool_lock:
         cached = _pools.get(key)
@@ -195,15 +206,19 @@ def _build_pool(model: str, start: date | None, end: date | None) -> CandidatePo
     if not ids:
         return empty
     matrix = np.frombuffer(b"".join(vectors[pid] for pid in ids), dtype=np.float16).reshape(len(ids), -1)
+    texts = [meta[pid][1] for pid in ids]
+    index = term_service.current_index()
     return CandidatePool(
         start,
         end,
         np.array(ids, dtype=np.int64),
         np.ascontiguousarray(matrix, dtype=np.float32),
         [meta[pid][0] for pid in ids],
-        [meta[pid][1] for pid in ids],
+        texts,
         np.array([listed[pid].toordinal() for pid in ids]),
         {pid: i for i, pid in enumerate(ids)},
+        index.transform(texts) if index is not None else None,
+        index.version if index is not None else "",
     )
 
 
@@ -329,20 +344,25 @@ def rank_with_model(
     if len(pool) == 0:
         return [], False
     out = _filtered_out(pool, filters, excluded)
-    scores = recommend.score(current.model, pool.matrix)
+    scores = recommend.score(current.model, pool.matrix, pool.terms, pool.terms_version)
     chosen = recommend.top_indices(scores, offset + limit + 1, exclude=out)[offset:]
     has_next = len(chosen) > limit
-    chosen = chosen[:limit]
+    return _explained(current, pool, scores, chosen[:limit]), has_next
+
+
+def _explained(
+    current: training.CurrentModel, pool: CandidatePool, scores: np.ndarray, chosen: np.ndarray
+) -> list[tuple[int, Reason, float, float]]:
+    """(paper id, reason, score, similarity to the reason) of the chosen candidates (indices into the pool)."""
     if len(chosen) == 0:
-        return [], False
+        return []
     nearest = recommend.reasons(current.model, pool.matrix[chosen], current.signals.positives)
     similarity = np.einsum("ij,ij->i", pool.matrix[chosen], current.model.positives[nearest])
     liked = current.signals.titled(nearest)
-    found = [
+    return [
         (int(pool.ids[i]), reason_for(positive), float(scores[i]), float(sim))
         for i, positive, sim in zip(chosen, liked, similarity, strict=True)
     ]
-    return found, has_next
 
 
 @dataclass(frozen=True)
@@ -476,6 +496,74 @@ def for_you(
     return result
 
 
+class DigestRecommender:
+    """The For you sections of a digest run: many users' stored models and signals loaded in bulk (`prefetch`),
+    then each user's papers ranked among those listed since their digest's window began.
+
+    A digest run never fits a model (the background does): users without a stored model get no section. Scores
+    are computed over the window's candidates only (a prefix of the pool, newest first), so a daily digest ranks
+    a day's papers, not a month's."""
+
+    def __init__(self, model: str = MODEL_NAME) -> None:
+        self.model = model
+        self._current: dict[int, training.CurrentModel | None] = {}
+        self._pool: CandidatePool | None = None
+
+    @property
+    def pool(self) -> CandidatePool:
+        if self._pool is None:
+            self._pool = candidate_pool(self.model)
+        return self._pool
+
+    def prefetch(self, user_ids: Iterable[int]) -> None:
+        """Load these users' stored models and signals: two queries a few hundred users, whatever their number."""
+        wanted = [uid for uid in dict.fromkeys(user_ids) if uid is not None and uid not in self._current]
+        for start in range(0, len(wanted), CHUNK):
+            chunk = wanted[start : start + CHUNK]
+            states = {
+                state.user_id: state
+                for state in UserModelState.objects.filter(user_id__in=chunk, embedding_model=self.model)
+            }
+            gathered = gather_many(list(states), self.model) if states else {}
+            for uid in chunk:
+                state, user_signals = states.get(uid), gathered.get(uid)
+                if state is None or user_signals is None or len(user_signals.positives) == 0:
+                    self._current[uid] = None
+                    continue
+                stored = training.stored_user_model(state, user_signals.positive_vectors)
+                self._current[uid] = training.CurrentModel(stored, user_signals, fresh=False)
+
+    def recommend(
+        self, user_id: int, exclude_ids: Iterable[int], since: date | None, limit: int, filters: HardFilters
+    ) -> list[tuple[int, Reason]]:
+        """(paper id, reason) of the `limit` best papers listed on or after `since` (see digest_recommendations)."""
+        if limit <= 0:
+            return []
+        if user_id not in self._current:
+            self.prefetch([user_id])
+        current = self._current[user_id]
+        if current is None:
+            return []
+        pool = self.pool
+        window = pool.newer_than(since)
+        if window == 0:
+            return []
+        terms = pool.terms[:window] if pool.terms is not None else None
+        scores = recommend.score(current.model, pool.matrix[:window], terms, pool.terms_version)
+        left_out = set(exclude_ids) | current.signals.seen_paper_ids
+        order = np.lexsort((np.arange(window), -scores))  # best first, newest first among equals
+        chosen: list[int] = []
+        for index in order:
+            pid = int(pool.ids[index])
+            if pid in left_out or (filters and not filters.passes(pool.categories[index], pool.texts[index])):
+                continue
+            chosen.append(int(index))
+            if len(chosen) >= limit:
+                break
+        found = _explained(current, pool, scores, np.array(chosen, dtype=np.int64))
+        return [(pid, reason) for pid, reason, _, similarity in found if similarity >= DIGEST_MIN_SIMILARITY]
+
+
 def digest_recommendations(
     user,
     exclude_ids: Iterable[int],
@@ -487,14 +575,7 @@ def digest_recommendations(
     with the hard filters of the user's digest settings (or `filters`), and only those close enough to what they
     liked (DIGEST_MIN_SIMILARITY). `exclude_ids` holds what the digest already sent or holds; what the user
     upvoted, collected, imported or dismissed is left out too. Empty unless the user has a trained model: a digest
-    run never fits one (the background does), it uses the stored weights."""
-    if limit <= 0:
-        return []
-    current = training.stored_model(user)
-    if current is None:
-        return []
-    pool = candidate_pool()
-    excluded = _excluded(pool, set(exclude_ids) | current.signals.seen_paper_ids, since)
+    run never fits one (the background does), it uses the stored weights. For one user; a digest run uses one
+    DigestRecommender for all of its users."""
     filters = digest_filters(user) if filters is None else filters
-    found, _ = rank_with_model(current, pool, excluded, filters, 0, limit)
-    return [(pid, reason) for pid, reason, _, similarity in found if similarity >= DIGEST_MIN_SIMILARITY]
+    return DigestRecommender().recommend(user.pk, exclude_ids, since, limit, filters)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.contrib.auth import get_user_model
@@ -26,10 +26,12 @@ from django.db.models import Max, Min, Q
 from django.utils import timezone
 
 from paperfeed.core import recommend
+from paperfeed.core import terms as core_terms
 from paperfeed.core.embedder import MODEL_NAME, Embedder, paper_text
 from paperfeed.papers.models import Paper, PaperEmbedding
 from paperfeed.recommend.models import LibraryItem, UserModelState
 from paperfeed.recommend.services import signals as signal_service
+from paperfeed.recommend.services import terms as term_service
 from paperfeed.recommend.services.library import papers_by_doi
 
 # Measured (one BLAS thread, 2,000 background papers): 25–40 ms from 20 to 2,000 positives. Up to this many
@@ -39,6 +41,7 @@ BACKGROUND_SIZE = recommend.DEFAULT_BACKGROUND
 BACKGROUND_TTL = 3600.0  # seconds a process keeps its background sample before drawing it again
 EMBED_BATCH = 64
 CHUNK = 900
+DIMENSIONS = signal_service.DIMENSIONS
 
 
 @dataclass(frozen=True)
@@ -52,38 +55,66 @@ class CurrentModel:
 
 # --- the background sample (implicit negatives), the same for every user ---
 
+
+@dataclass(frozen=True)
+class Background:
+    """The background sample: paper ids, their embeddings, and their tf-idf rows by term index version."""
+
+    at: float
+    ids: list[int]
+    matrix: np.ndarray  # (b, d) float32
+    rows: dict = field(default_factory=dict)  # term index version -> (b, features) tf-idf rows
+
+
 _background_lock = threading.Lock()
-_background: dict[str, tuple[float, int, np.ndarray]] = {}
+_background: dict[str, Background] = {}
 
 
-def background_vectors(model: str = MODEL_NAME, size: int = BACKGROUND_SIZE) -> np.ndarray:
-    """A fixed-seed random sample of up to `size` paper embeddings, kept per process for BACKGROUND_TTL seconds.
+def background_sample(model: str = MODEL_NAME, size: int = BACKGROUND_SIZE) -> Background:
+    """A fixed-seed random sample of up to `size` embedded papers, kept per process for BACKGROUND_TTL seconds.
 
     Drawn by random ids between the smallest and largest embedded paper id (no ORDER BY random() over the
     whole table), so it costs the same on 10,000 papers as on 3 million."""
     stored = PaperEmbedding.objects.filter(model=model)
     with _background_lock:
         cached = _background.get(model)
-        if cached is not None and time.monotonic() - cached[0] < BACKGROUND_TTL:
-            return cached[2]
+        if cached is not None and time.monotonic() - cached.at < BACKGROUND_TTL:
+            return cached
     bounds = stored.aggregate(low=Min("paper_id"), high=Max("paper_id"))
-    rows: list[bytes] = []
+    rows: list[tuple[int, bytes]] = []
     if bounds["low"] is not None:
         span = bounds["high"] - bounds["low"] + 1
         if span <= size * 2:
-            rows = [bytes(b) for b in stored.values_list("vector", flat=True)]
+            rows = [(pid, bytes(b)) for pid, b in stored.order_by("paper_id").values_list("paper_id", "vector")]
         else:
             rng = np.random.default_rng(0)
             draws = np.unique(rng.integers(bounds["low"], bounds["high"] + 1, size=size * 2)).tolist()
             for start in range(0, len(draws), CHUNK):
-                chunk = stored.filter(paper_id__in=draws[start : start + CHUNK]).values_list("vector", flat=True)
-                rows += [bytes(b) for b in chunk]
-    vectors = [np.frombuffer(b, dtype=np.float16) for b in rows[:size]]
-    vectors = [v for v in vectors if v.shape[0] == signal_service.DIMENSIONS]
-    matrix = np.vstack(vectors).astype(np.float32) if vectors else np.zeros((0, signal_service.DIMENSIONS), "f4")
+                chunk = stored.filter(paper_id__in=draws[start : start + CHUNK]).order_by("paper_id")
+                rows += [(pid, bytes(b)) for pid, b in chunk.values_list("paper_id", "vector")]
+    kept = [(pid, np.frombuffer(b, dtype=np.float16)) for pid, b in rows[:size]]
+    kept = [(pid, v) for pid, v in kept if v.shape[0] == signal_service.DIMENSIONS]
+    matrix = np.vstack([v for _, v in kept]).astype(np.float32) if kept else np.zeros((0, DIMENSIONS), "f4")
+    sample = Background(time.monotonic(), [pid for pid, _ in kept], matrix)
     with _background_lock:
-        _background[model] = (time.monotonic(), len(rows), matrix)
-    return matrix
+        _background[model] = sample
+    return sample
+
+
+def background_vectors(model: str = MODEL_NAME, size: int = BACKGROUND_SIZE) -> np.ndarray:
+    """The background sample's embeddings (background_sample)."""
+    return background_sample(model, size).matrix
+
+
+def background_rows(sample: Background, index: core_terms.TermIndex):  # -> scipy.sparse.csr_matrix
+    """The background sample's tf-idf rows by this term index, computed once per sample and index."""
+    with _background_lock:
+        found = sample.rows.get(index.version)
+    if found is None:
+        found = term_service.paper_rows(index, sample.ids)
+        with _background_lock:
+            sample.rows[index.version] = found
+    return found
 
 
 def forget_background() -> None:
@@ -96,11 +127,23 @@ def forget_background() -> None:
 
 
 def fit(user_signals: signal_service.UserSignals, model: str = MODEL_NAME) -> recommend.UserModel | None:
-    """A model fitted on these signals, or None when there is no positive to learn from."""
+    """A model fitted on these signals, or None when there is no positive to learn from.
+
+    With the site's term index it has a words part too, fitted on the same papers' tf-idf rows."""
     if len(user_signals.positives) == 0:
         return None
+    sample = background_sample(model)
+    index = term_service.current_index()
+    if index is None:
+        return recommend.fit_user_model(user_signals.positive_vectors, user_signals.negative_vectors, sample.matrix)
     return recommend.fit_user_model(
-        user_signals.positive_vectors, user_signals.negative_vectors, background_vectors(model)
+        user_signals.positive_vectors,
+        user_signals.negative_vectors,
+        sample.matrix,
+        positive_terms=term_service.positive_rows(index, user_signals.positives),
+        negative_terms=term_service.paper_rows(index, user_signals.negative_paper_ids),
+        background_terms=background_rows(sample, index),
+        index_version=index.version,
     )
 
 
@@ -116,11 +159,15 @@ def _store(user, fitted, user_signals, fingerprint: str, model: str) -> UserMode
     if fitted is None:
         UserModelState.objects.filter(user=user).delete()
         return None
+    terms = fitted.terms
     state, _ = UserModelState.objects.update_or_create(
         user=user,
         defaults={
             "weights": recommend.model_to_bytes(fitted),
             "bias": fitted.bias,
+            "term_weights": terms.to_bytes() if terms is not None else b"",
+            "term_bias": terms.bias if terms is not None else 0.0,
+            "term_index": terms.index_version if terms is not None else "",
             "embedding_model": model,
             "positives": len(user_signals.positives),
             "negatives": len(user_signals.negative_paper_ids),
@@ -129,6 +176,20 @@ def _store(user, fitted, user_signals, fingerprint: str, model: str) -> UserMode
         },
     )
     return state
+
+
+def stored_user_model(state: UserModelState, positives: np.ndarray) -> recommend.UserModel:
+    """The model stored in `state`, explaining itself with these positive vectors."""
+    terms = None
+    if state.term_index:
+        terms = recommend.TermWeights.from_bytes(bytes(state.term_weights), state.term_bias, state.term_index)
+    weights = recommend.weights_from_bytes(bytes(state.weights))
+    return recommend.UserModel(weights, state.bias, recommend.normalise(positives), terms)
+
+
+def in_step(state: UserModelState, fingerprint: str, model: str, terms_version: str) -> bool:
+    """Whether the stored model was fitted on these signals, with this embedding model and term index."""
+    return state.fingerprint == fingerprint and state.embedding_model == model and state.term_index == terms_version
 
 
 def current_model(
@@ -150,18 +211,14 @@ def current_model(
     fingerprint = signal_service.fingerprints([user.pk])[user.pk]
     state = UserModelState.objects.filter(user=user).first()
     usable = state is not None and state.embedding_model == model
-    if usable and state.fingerprint == fingerprint:
-        weights = recommend.weights_from_bytes(bytes(state.weights))
-        stored = recommend.UserModel(weights, state.bias, recommend.normalise(user_signals.positive_vectors))
-        return CurrentModel(stored, user_signals, fresh=True)
+    if usable and in_step(state, fingerprint, model, term_service.current_version()):
+        return CurrentModel(stored_user_model(state, user_signals.positive_vectors), user_signals, fresh=True)
     if fit_if_stale and len(user_signals.positives) <= LAZY_FIT_POSITIVES:
         fitted = fit(user_signals, model)
         _store(user, fitted, user_signals, fingerprint, model)
         return CurrentModel(fitted, user_signals, fresh=True)
     if usable:
-        weights = recommend.weights_from_bytes(bytes(state.weights))
-        stored = recommend.UserModel(weights, state.bias, recommend.normalise(user_signals.positive_vectors))
-        return CurrentModel(stored, user_signals, fresh=False)
+        return CurrentModel(stored_user_model(state, user_signals.positive_vectors), user_signals, fresh=False)
     return CurrentModel(recommend.centroid_model(user_signals.positive_vectors), user_signals, fresh=False)
 
 
@@ -177,20 +234,22 @@ def stored_model(
     user_signals = user_signals or signal_service.gather(user, model)
     if len(user_signals.positives) == 0:
         return None
-    weights = recommend.weights_from_bytes(bytes(state.weights))
-    stored = recommend.UserModel(weights, state.bias, recommend.normalise(user_signals.positive_vectors))
-    return CurrentModel(stored, user_signals, fresh=False)
+    return CurrentModel(stored_user_model(state, user_signals.positive_vectors), user_signals, fresh=False)
 
 
 # --- the background pass ---
 
 
 def stale_user_ids(model: str = MODEL_NAME) -> list[int]:
-    """Users whose stored model was fitted on other signals than theirs now, who have a positive signal and no
-    model yet, or who have a model and no positive signal left (it goes)."""
+    """Users whose stored model was fitted on other signals than theirs now (or another embedding model or term
+    index), who have a positive signal and no model yet, or who have a model and no positive signal left (it goes)."""
     current, with_positives = signal_service.fingerprint_table()
     stored = dict(UserModelState.objects.values_list("user_id", "fingerprint"))
-    other_model = set(UserModelState.objects.exclude(embedding_model=model).values_list("user_id", flat=True))
+    other_model = set(
+        UserModelState.objects.exclude(embedding_model=model, term_index=term_service.current_version()).values_list(
+            "user_id", flat=True
+        )
+    )
     stale = {uid for uid in with_positives if stored.get(uid) != current[uid] or uid in other_model}
     gone = {uid for uid in stored if uid not in with_positives}
     return sorted(stale | gone)
@@ -202,6 +261,7 @@ class RefitRun:
     removed: int = 0
     embedded_items: int = 0
     matched_items: int = 0
+    terms_rebuilt: bool = False
 
 
 def refit_users(user_ids: list[int], model: str = MODEL_NAME, on_progress: Callable[[int, int], None] | None = None):
@@ -270,8 +330,11 @@ def rematch_library_items() -> int:
 
 
 def background_pass(embedder: Embedder | None = None, model: str = MODEL_NAME) -> RefitRun:
-    """What the background does each round: match and embed new library items, then refit stale models."""
+    """What the background does each round: match and embed new library items, bring the term index in step with
+    the papers, then refit stale models."""
     run = RefitRun()
+    if term_service.why_rebuild():
+        run.terms_rebuilt = term_service.rebuild() is not None
     run.matched_items = rematch_library_items()
     if embedder is not None:
         run.embedded_items = embed_library_items(embedder)

@@ -53,6 +53,8 @@ class Command(BaseCommand):
         from paperfeed.recommend.services.training import background_pass
 
         run = background_pass(embedder)
+        if run.terms_rebuilt:
+            self.stdout.write("Recommendations: fitted the term index on the papers' words.")
         if run.refitted or run.removed or run.embedded_items:
             self.stdout.write(
                 f"Recommendations: refitted {run.refitted:,} models, embedded {run.embedded_items:,} library entries."

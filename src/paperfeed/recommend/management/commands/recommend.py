@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
 from paperfeed.core.embedder import ModelError, default_embedder
-from paperfeed.recommend.services import ranking, training
+from paperfeed.recommend.services import ranking, terms, training
 
 
 class Command(BaseCommand):
@@ -56,6 +56,15 @@ class Command(BaseCommand):
         return user
 
     def refit(self, users: list, everyone: bool, quiet: bool = False) -> None:
+        reason = terms.why_rebuild()
+        if reason:
+            self.stdout.write(f"Fitting the term index ({reason})…")
+            self.stdout.flush()
+            index = terms.rebuild()
+            if index is not None:
+                self.stdout.write(
+                    f"The term index holds {index.features:,} words and pairs from {index.papers:,} papers."
+                )
         matched = training.rematch_library_items()
         try:
             embedded = training.embed_library_items(default_embedder())
