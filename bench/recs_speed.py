@@ -141,6 +141,7 @@ def product_path(args, rng, ids: np.ndarray, days: np.ndarray, by_category: dict
         )
     ]
     User.objects.filter(username__startswith="bench-recs-").delete()
+    training.forget_background()
     users = User.objects.bulk_create([User(username=f"bench-recs-{i}") for i in range(args.users)], batch_size=2000)
     liked = synthetic_positives(rng, by_category, len(users))
     Vote.objects.bulk_create(
@@ -157,6 +158,22 @@ def product_path(args, rng, ids: np.ndarray, days: np.ndarray, by_category: dict
             "background",
         )
     )
+    # A stale model of up to training.LAZY_FIT_POSITIVES positives is refitted on the For you page itself.
+    for size in (50, 200, training.LAZY_FIT_POSITIVES):
+        heavy = User.objects.create(username=f"bench-recs-heavy-{size}")
+        Vote.objects.bulk_create([Vote(user=heavy, paper_id=int(i)) for i in rng.choice(ids, size, replace=False)])
+        times = []
+        for _ in range(3):
+            t0 = time.perf_counter()
+            training.refit(heavy)
+            times.append(time.perf_counter() - t0)
+        rows.append(
+            (
+                f"product: refit one user with {size:,} upvotes (as the page does when stale)",
+                f"median of 3: {sorted(times)[1] * 1000:.0f} ms",
+                "on the page up to LAZY_FIT_POSITIVES",
+            )
+        )
     ranking.forget_pool()
     t0 = time.perf_counter()
     ranking.for_you(users[0])

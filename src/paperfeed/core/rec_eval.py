@@ -362,7 +362,10 @@ class Paperfeed:
             background_terms=rows[reader.background],
             index_version=version,
         )
-        return recommend.score(model, vectors[reader.candidates], rows[reader.candidates], version)
+        # As the site keeps it: the words part through its storage format (float16 weights).
+        terms = model.terms and recommend.TermWeights.from_bytes(model.terms.to_bytes(), model.terms.bias, version)
+        stored = recommend.UserModel(model.weights, model.bias, model.positives, terms)
+        return recommend.score(stored, vectors[reader.candidates], rows[reader.candidates], version)
 
 
 def method_factories() -> dict[str, Callable[[], RankingMethod]]:

@@ -69,7 +69,7 @@ class UserModelState(models.Model):
     weights = models.BinaryField(help_text="float32 little-endian weights, one per embedding dimension.")
     bias = models.FloatField(default=0.0)
     term_weights = models.BinaryField(
-        default=b"", blank=True, help_text="The words part: uint32 term columns, then their float32 weights."
+        default=b"", blank=True, help_text="The words part: uint32 term columns, then their float16 weights."
     )
     term_bias = models.FloatField(default=0.0)
     term_index = models.CharField(

@@ -23,6 +23,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='usermodelstate',
             name='term_weights',
-            field=models.BinaryField(blank=True, default=b'', help_text='The words part: uint32 term columns, then their float32 weights.'),
+            field=models.BinaryField(blank=True, default=b'', help_text='The words part: uint32 term columns, then their float16 weights.'),
         ),
     ]

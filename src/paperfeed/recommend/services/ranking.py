@@ -508,6 +508,7 @@ class DigestRecommender:
         self.model = model
         self._current: dict[int, training.CurrentModel | None] = {}
         self._pool: CandidatePool | None = None
+        self._terms: dict[int, object] = {}
 
     @property
     def pool(self) -> CandidatePool:
@@ -548,7 +549,11 @@ class DigestRecommender:
         window = pool.newer_than(since)
         if window == 0:
             return []
-        terms = pool.terms[:window] if pool.terms is not None else None
+        terms = None
+        if pool.terms is not None:
+            if window not in self._terms:  # digests of a run share a few windows: slice each once
+                self._terms[window] = pool.terms[:window]
+            terms = self._terms[window]
         scores = recommend.score(current.model, pool.matrix[:window], terms, pool.terms_version)
         left_out = set(exclude_ids) | current.signals.seen_paper_ids
         order = np.lexsort((np.arange(window), -scores))  # best first, newest first among equals
