@@ -26,7 +26,8 @@ share 100 fitted models (scoring costs the same whatever the weights' values).
 
 With `--product` (on a copy of the database: it migrates it and writes), it also times the product's services,
 database included: the site's term index fitted by `terms.rebuild()`; `--users` users with 5–50 upvotes each,
-their models fitted by `training.refit_users` (the background job; its time per user is reported); then
+the first `--refits` of their models fitted by `training.refit_users` (the background job; its time per user is
+reported) and copied to the others; then
 `ranking.for_you` for one user (the first call builds the process's candidate pool: reported apart); and the For
 you sections of a digest run for every user, as `paperfeed digest send` computes them: one `DigestRecommender`,
 its `prefetch` per 500 users (the run's batch), `recommend` per user (stored model, exclusions, the papers of the
@@ -148,18 +149,37 @@ def product_path(args, rng, ids: np.ndarray, days: np.ndarray, by_category: dict
         [Vote(user=user, paper_id=int(ids[i])) for user, papers in zip(users, liked, strict=True) for i in papers],
         batch_size=5000,
     )
+    fitted_users = users[: args.refits]
     t0 = time.perf_counter()
-    refitted, _ = training.refit_users([user.pk for user in users])
+    refitted, _ = training.refit_users([user.pk for user in fitted_users])
     fitting = time.perf_counter() - t0
+    # The other users get copies of those models (a digest run's cost does not depend on the weights' values).
+    from paperfeed.recommend.models import UserModelState
+
+    states = list(UserModelState.objects.filter(user__in=fitted_users))
+    UserModelState.objects.bulk_create(
+        [
+            UserModelState(
+                user=user,
+                **{
+                    f.attname: getattr(states[n % len(states)], f.attname)
+                    for f in UserModelState._meta.concrete_fields
+                    if f.attname != "user_id"
+                },
+            )
+            for n, user in enumerate(users[len(fitted_users) :])
+        ],
+        batch_size=2000,
+    )
     rows.append(
         (
-            f"product: refit_users for {len(users):,} users, both parts (background job)",
+            f"product: refit_users for {len(fitted_users):,} users, both parts (background job)",
             f"{fitting:.0f} s, {fitting / max(refitted, 1) * 1000:.0f} ms a user",
             "background",
         )
     )
-    # A stale model of up to training.LAZY_FIT_POSITIVES positives is refitted on the For you page itself.
-    for size in (50, 200, training.LAZY_FIT_POSITIVES):
+    # A stale model of up to training.LAZY_FIT_POSITIVES (100) positives is refitted on the For you page itself.
+    for size in (50, 200, 1000):
         heavy = User.objects.create(username=f"bench-recs-heavy-{size}")
         Vote.objects.bulk_create([Vote(user=heavy, paper_id=int(i)) for i in rng.choice(ids, size, replace=False)])
         times = []
@@ -218,6 +238,9 @@ def main() -> None:
     parser.add_argument("--window-days", type=int, default=7, help="the digest's candidate window (default 7)")
     parser.add_argument("--repeat", type=int, default=200, help="users timed one by one (default 200)")
     parser.add_argument("--fits", type=int, default=100, help="models fitted to time fitting (default 100)")
+    parser.add_argument(
+        "--refits", type=int, default=300, help="--product: users refitted through the database (default 300)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument(
         "--product", action="store_true", help="also time the product's services (writes: use a database copy)"

@@ -7,9 +7,9 @@ paper, an imported library, a "not interested" — the model is stale, and is re
 - in the background, by `paperfeed index --watch` (which `paperfeed serve` runs) after each look for new papers,
   or by `paperfeed recommend refit` from cron; that pass also embeds imported library items that matched no
   paper (embedding never runs in a web request);
-- on the For you page itself when the user has at most LAZY_FIT_POSITIVES positives: such a fit takes tens of
-  milliseconds (measured, docs/recommendation-quality.md), so the page reflects a vote at once. Bigger models
-  keep serving their previous weights until the background refits them.
+- on the For you page itself when the user has at most LAZY_FIT_POSITIVES positives: such a fit takes about a
+  tenth of a second (measured, docs/benchmarks.md), so the page reflects a vote at once. Bigger models keep
+  serving their previous weights until the background refits them.
 """
 
 from __future__ import annotations
@@ -34,9 +34,11 @@ from paperfeed.recommend.services import signals as signal_service
 from paperfeed.recommend.services import terms as term_service
 from paperfeed.recommend.services.library import papers_by_doi
 
-# Measured (one BLAS thread, 2,000 background papers): 25–40 ms from 20 to 2,000 positives. Up to this many
-# positives a stale model is refitted on the page itself; beyond, gathering the signals costs more than the fit.
-LAZY_FIT_POSITIVES = 1000
+# Measured through the database (bench/recs_speed.py --product, both parts, 2,000 background papers): a refit takes
+# ~120 ms with 50 positives, ~470 ms with 200, ~550 ms with 1,000 — mostly the words part. Up to this many
+# positives a stale model is refitted on the page itself, so a vote shows at once; bigger models serve their stored
+# weights until the background refits them.
+LAZY_FIT_POSITIVES = 100
 BACKGROUND_SIZE = recommend.DEFAULT_BACKGROUND
 BACKGROUND_TTL = 3600.0  # seconds a process keeps its background sample before drawing it again
 EMBED_BATCH = 64
