@@ -3,21 +3,26 @@
     export PAPERFEED_DATA_DIR=/tmp/pf-full
     .venv/bin/paperfeed load-jsonl ../shared/data/arxiv-daily/papers.jsonl.gz
     .venv/bin/paperfeed index                      # embeds all 74,728 papers (about half an hour here)
-    .venv/bin/python bench/hybrid_search.py [--repeat 5]
+    .venv/bin/python bench/hybrid_search.py [--repeat 5] [--stages]
 
 Server time of the search service (query parsing, FTS5, query embedding, HNSW k-NN, RRF fusion, cards) for the
 same 22 varied queries as bench/load_and_search.py, in each mode; the similar-papers lookup of a paper page;
-and single-query embedding latency.
+and single-query embedding latency. `--stages` adds where a hybrid search's time goes.
+
+The machine's load average is printed with the figures: on two cores, other work running beside the search slows
+the query embedding (two onnxruntime threads) the most.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 import platform
 import random
 import sys
 import time
+from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -30,8 +35,10 @@ from load_and_search import QUERIES, percentile  # noqa: E402
 from paperfeed.core.embedder import default_embedder  # noqa: E402
 from paperfeed.core.search_query import parse_query  # noqa: E402
 from paperfeed.papers.models import Paper, PaperEmbedding  # noqa: E402
-from paperfeed.papers.services.search import SearchFilters, search_papers  # noqa: E402
+from paperfeed.papers.services import search  # noqa: E402
+from paperfeed.papers.services.search import SearchFilters, search_papers, semantic  # noqa: E402
 from paperfeed.papers.services.search.semantic import similar_papers  # noqa: E402
+from paperfeed.papers.services.search.sqlite_fts import SqliteFtsBackend  # noqa: E402
 
 
 def timed(fn, repeat: int, *args, **kwargs) -> list[float]:
@@ -44,10 +51,50 @@ def timed(fn, repeat: int, *args, **kwargs) -> list[float]:
     return out
 
 
+class Stages:
+    """Milliseconds spent in each stage of a hybrid search, timed by wrapping the service functions it calls."""
+
+    def __init__(self) -> None:
+        self.times: dict[str, list[float]] = defaultdict(list)
+
+    def timed(self, owner: object, name: str, stage: str) -> None:
+        """Replace owner.name by a wrapper that records each call's time under `stage`."""
+        function = getattr(owner, name)
+
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            start = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.times[stage].append((time.perf_counter() - start) * 1000)
+
+        setattr(owner, name, wrapper)
+
+    def install(self) -> None:
+        self.timed(semantic, "meaning_in_background", "handing the query to the worker thread")
+        started = semantic.meaning_in_background
+
+        def meaning_in_background(*args, **kwargs):
+            future = started(*args, **kwargs)
+            if future is not None:  # the time search_papers then waits for it
+                self.timed(future, "result", "waiting for the query embedding and its k-NN")
+            return future
+
+        semantic.meaning_in_background = meaning_in_background
+        self.timed(SqliteFtsBackend, "ranking", "keyword pass (beside the embedding)")
+        self.timed(semantic, "semantic_ranking", "filtering the neighbours")
+        self.timed(search, "reciprocal_rank_fusion", "fusion")
+        self.timed(search, "cards_for_ids", "20 cards")
+        self.timed(SqliteFtsBackend, "highlights", "marking the words")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--stages", action="store_true", help="also time the stages of a hybrid search")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     papers, embedded = Paper.objects.count(), PaperEmbedding.objects.count()
     embedder = default_embedder()
     for query in QUERIES:  # warm caches, the model and the memory-mapped index
@@ -68,18 +115,38 @@ def main() -> None:
     for pid in ids:
         similar += timed(similar_papers, 1, pid)
     rows.append(("similar papers (k-NN of a paper, itself excluded)", similar))
+    stages = None
+    if args.stages:
+        stages = Stages()
+        stages.install()
+        total = []
+        for query in QUERIES:
+            total += timed(
+                search.search_papers, args.repeat, parse_query(query), SearchFilters(), mode="hybrid", text=query
+            )
+        stages.times["hybrid search, all stages"] = total
+    load_after = os.getloadavg()
 
     print(f"## Hybrid search, run of {time.strftime('%Y-%m-%d %H:%M', time.gmtime())} UTC")
     print()
     print(
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"{papers:,} papers, {embedded:,} embeddings; {len(QUERIES)} queries × {args.repeat} runs, page 1 of 20."
+        f"{papers:,} papers, {embedded:,} embeddings; {len(QUERIES)} queries × {args.repeat} runs, page 1 of 20. "
+        f"Load average (1 min) {load_before[0]:.2f} before, {load_after[0]:.2f} after."
     )
     print()
     print("| measure | p50 ms | p95 ms | max ms |")
     print("|---|---:|---:|---:|")
     for name, values in rows:
         print(f"| {name} | {percentile(values, 50):.1f} | {percentile(values, 95):.1f} | {max(values):.1f} |")
+    if stages:
+        print()
+        print("Stages of a hybrid search, timed in a separate pass (the timing itself adds a little):")
+        print()
+        print("| stage | p50 ms | mean ms |")
+        print("|---|---:|---:|")
+        for name, values in stages.times.items():
+            print(f"| {name} | {percentile(values, 50):.2f} | {sum(values) / len(values):.2f} |")
 
 
 if __name__ == "__main__":

@@ -142,18 +142,18 @@ def search_papers(
     """
     page = min(max(page, 1), MAX_PAGE)
     backend = get_backend()
-    embedding = None
+    meaning = None
     if mode in ("semantic", "hybrid") and text.strip():
-        from paperfeed.papers.services.search.semantic import embed_in_background, semantic_ranking
+        from paperfeed.papers.services.search.semantic import meaning_in_background, semantic_ranking
 
-        # The query is embedded on another thread while the keyword side runs here.
-        embedding = embed_in_background(meaning_text(text[:2000], query))
-    if embedding is None:
+        # The query is embedded and looked up in the vector index on another thread while the keyword side runs.
+        meaning = meaning_in_background(meaning_text(text[:2000], query), FUSION_DEPTH)
+    if meaning is None:
         return _keyword_results(backend, query, filters, page, unavailable=mode != "keyword" and bool(text.strip()))
     keyword_ids, relaxed = [], False
     if mode == "hybrid" and query:
         keyword_ids, relaxed = backend.ranking(query, filters, FUSION_DEPTH, FUSION_RANK_CAP)
-    ranking = semantic_ranking(embedding.result(), filters, FUSION_DEPTH)
+    ranking = semantic_ranking(meaning.result(), filters)
     if ranking is None:  # the index went away meanwhile
         return _keyword_results(backend, query, filters, page, unavailable=True)
     if keyword_ids:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from concurrent.futures import Future
+from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection
@@ -18,9 +20,24 @@ log = logging.getLogger(__name__)
 MAX_CANDIDATES = 5000
 
 
-def embed_in_background(text: str) -> Future[np.ndarray] | None:
-    """Start embedding `text` on a worker thread, so that keyword matching can run meanwhile (onnxruntime and
-    SQLite both release the GIL). None when there is no model or no vector index to search."""
+@dataclass(frozen=True)
+class Meaning:
+    """A query's embedding by `model` and its `depth` nearest papers in the index, before any filter (None: the
+    index went away)."""
+
+    model: str
+    vector: np.ndarray
+    depth: int
+    nearest: list[tuple[int, float]] | None
+
+
+def meaning_in_background(text: str, depth: int) -> Future[Meaning] | None:
+    """Start embedding `text` and finding its `depth` nearest papers on a worker thread, so that keyword matching
+    runs meanwhile. None when there is no model or no vector index.
+
+    onnxruntime and SQLite release the GIL while they work; usearch keeps it for its k-NN (under a millisecond),
+    which mostly falls while the keyword pass is inside SQLite and does not need it.
+    """
     try:
         embedder = default_embedder()
     except ModelError:
@@ -28,15 +45,20 @@ def embed_in_background(text: str) -> Future[np.ndarray] | None:
         return None
     if not vectors.available(embedder.name):
         return None
-    return side_work.submit(embedder.embed_query, text)
+    return side_work.submit(_meaning, embedder.embed_query, embedder.name, text, depth)
 
 
-def semantic_ranking(vector: np.ndarray, filters: SearchFilters, depth: int) -> list[int] | None:
-    """Up to `depth` paper ids nearest in meaning to `vector` and passing the filters; None without an index."""
-    model = default_embedder().name
-    wanted = depth
+def _meaning(embed: Callable[[str], np.ndarray], model: str, text: str, depth: int) -> Meaning:
+    vector = embed(text)
+    # The index lookup needs no database (whose connections are per thread), so it is done here too.
+    return Meaning(model, vector, depth, vectors.nearest(model, vector, depth))
+
+
+def semantic_ranking(meaning: Meaning, filters: SearchFilters) -> list[int] | None:
+    """Up to `meaning.depth` paper ids nearest in meaning to the query and passing the filters; None without an
+    index."""
+    depth, wanted, found = meaning.depth, meaning.depth, meaning.nearest
     while True:
-        found = vectors.nearest(model, vector, wanted)
         if found is None:
             return None
         ids = [pid for pid, _ in found]
@@ -45,6 +67,7 @@ def semantic_ranking(vector: np.ndarray, filters: SearchFilters, depth: int) -> 
         if len(kept) >= depth or len(found) < wanted or wanted >= MAX_CANDIDATES:
             return kept[:depth]
         wanted *= 4
+        found = vectors.nearest(meaning.model, meaning.vector, wanted)
 
 
 def _passing(ids: list[int], filters: SearchFilters) -> list[int]:
