@@ -518,7 +518,7 @@ def test_the_indexer_loop_embeds_new_library_entries_matches_late_papers_and_ref
 
     IndexCommand().refit_recommendations(CachedEmbedder())
 
-    assert "Recommendations: refitted 1 models, embedded 1 library entries." in capsys.readouterr().out
+    assert "Recommendations: refitted 1 model, embedded 1 library entry." in capsys.readouterr().out
     late = LibraryItem.objects.get(user=user, arxiv_id="2607.00042")
     assert late.paper == Paper.objects.get(arxiv_id="2607.00042")
     assert LibraryItem.objects.get(user=user, paper__isnull=True).embedding is not None

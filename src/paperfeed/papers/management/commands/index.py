@@ -56,9 +56,12 @@ class Command(BaseCommand):
         if run.terms_rebuilt:
             self.stdout.write("Recommendations: fitted the term index on the papers' words.")
         if run.refitted or run.removed or run.embedded_items:
-            self.stdout.write(
-                f"Recommendations: refitted {run.refitted:,} models, embedded {run.embedded_items:,} library entries."
-            )
+            parts = [f"refitted {run.refitted:,} model{'' if run.refitted == 1 else 's'}"]
+            if run.removed:
+                parts.append(f"removed {run.removed:,} of users with no signal left")
+            if run.embedded_items:
+                parts.append(f"embedded {run.embedded_items:,} library entr{'y' if run.embedded_items == 1 else 'ies'}")
+            self.stdout.write(f"Recommendations: {', '.join(parts)}.")
             self.stdout.flush()
 
     def run_once(self, embedder, rebuild: bool, quiet: bool = False) -> None:
