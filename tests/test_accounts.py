@@ -2,6 +2,7 @@
 password, settings and profiles — and what a stranger must not learn or be able to do with them."""
 
 import re
+import threading
 from datetime import timedelta
 from html import unescape
 from urllib.parse import urlsplit
@@ -10,6 +11,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import user_logged_in, user_login_failed
 from django.contrib.auth.models import User
+from django.core.mail.backends import locmem
 from django.test import Client, RequestFactory
 from django.utils import timezone
 
@@ -465,7 +467,10 @@ def test_login_url_is_the_sign_in_page(client):
 
 
 def ask_for_link(client, email="ada@example.org", **data):
-    return client.post("/accounts/signin/link", {"email": email, **data})
+    """Ask for a sign-in link, then wait for the mail thread (these emails leave after the answer)."""
+    response = client.post("/accounts/signin/link", {"email": email, **data})
+    accounts.wait_for_mail()
+    return response
 
 
 def test_sign_in_link_is_emailed_shows_a_button_signs_in_once_and_confirms_the_address(client, mailoutbox):
@@ -609,7 +614,10 @@ def test_sign_out_is_a_post_and_says_so(client):
 
 
 def ask_for_reset(client, email="ada@example.org"):
-    return client.post("/accounts/password/reset", {"email": email})
+    """Ask for a password reset, then wait for the mail thread (these emails leave after the answer)."""
+    response = client.post("/accounts/password/reset", {"email": email})
+    accounts.wait_for_mail()
+    return response
 
 
 def test_password_reset_by_email_link_sets_a_new_password_and_signs_in(client, mailoutbox):
@@ -975,3 +983,45 @@ def test_the_client_address_behind_trusted_proxies(settings, proxies, forwarded,
     settings.PAPERFEED_TRUSTED_PROXIES = proxies
     request = RequestFactory().get("/", HTTP_X_FORWARDED_FOR=forwarded, REMOTE_ADDR="10.0.0.2")
     assert accounts.client_ip(request) == expected
+
+
+class HeldMailServer(locmem.EmailBackend):
+    """A mail server that takes each message only when the test lets it (or fails, when told to)."""
+
+    release = threading.Event()
+    fail = False
+
+    def send_messages(self, messages):
+        assert self.release.wait(10), "the test never let the mail server answer"
+        if HeldMailServer.fail:
+            raise ConnectionRefusedError("the mail server is down")
+        return super().send_messages(messages)
+
+
+def test_sign_in_link_and_reset_emails_leave_after_the_answer(client, mailoutbox, settings):
+    """A known address's answer does not wait for the mail server, so it takes no longer than an unknown one's."""
+    settings.EMAIL_BACKEND = f"{__name__}.HeldMailServer"
+    make_user()
+    HeldMailServer.release.clear()
+    try:
+        link = client.post("/accounts/signin/link", {"email": "ada@example.org"})
+        reset = client.post("/accounts/password/reset", {"email": "ada@example.org"})
+        assert link.status_code == reset.status_code == 302
+        assert mailoutbox == []  # answered while the mail server still holds both messages
+    finally:
+        HeldMailServer.release.set()
+    accounts.wait_for_mail()
+    assert [m.subject for m in mailoutbox] == ["Your paperfeed sign-in link", "Reset your paperfeed password"]
+
+
+def test_a_mail_server_failure_after_the_answer_is_logged(client, mailoutbox, settings, caplog):
+    settings.EMAIL_BACKEND = f"{__name__}.HeldMailServer"
+    make_user()
+    HeldMailServer.release.set()
+    HeldMailServer.fail = True
+    try:
+        assert ask_for_link(client)["Location"] == "/accounts/signin/link/sent"
+    finally:
+        HeldMailServer.fail = False
+    assert mailoutbox == []
+    assert "could not send the sign_in_link email to user" in caplog.text

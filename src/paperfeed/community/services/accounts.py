@@ -1,13 +1,16 @@
 """Accounts: signing up, confirming an email address, signing in by password or emailed link, resetting a password.
 
 Whatever a stranger can ask of an address (a sign-in link, a password reset) gets the same answer whether or not an
-account uses it, and the same rate limits apply either way: these pages must not tell who has an account.
+account uses it, and the same rate limits apply either way: these pages must not tell who has an account. Those
+emails are handed to a mail thread and sent after the answer, so the answer does not take longer either (a
+conversation with the mail server takes tens to hundreds of milliseconds).
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import quote
@@ -165,17 +168,39 @@ def absolute_url(path: str) -> str:
     return settings.PAPERFEED_SITE_URL + path
 
 
-def _send(template: str, user: User, context: dict) -> bool:
-    """Send the email `community/email/<template>` to the user; False (and a log line) if the mail server fails."""
+def _render(template: str, user: User, context: dict) -> tuple[str, str]:
+    """(subject, body) of the email `community/email/<template>` for this user."""
     context = {"user": user, "site_url": settings.PAPERFEED_SITE_URL, **context}
     subject = " ".join(render_to_string(f"community/email/{template}_subject.txt", context).split())
-    body = render_to_string(f"community/email/{template}.txt", context)
+    return subject, render_to_string(f"community/email/{template}.txt", context)
+
+
+def _deliver(template: str, user_id: int, address: str, subject: str, body: str) -> bool:
     try:
-        send_mail(subject, body, None, [user.email])
+        send_mail(subject, body, None, [address])
     except OSError:  # smtplib's errors included
-        logger.exception("could not send the %s email to user %s", template, user.pk)
+        logger.exception("could not send the %s email to user %s", template, user_id)
         return False
     return True
+
+
+def _send(template: str, user: User, context: dict) -> bool:
+    """Send the email `community/email/<template>` to the user now; False (and a log line) if the mail server fails."""
+    return _deliver(template, user.pk, user.email, *_render(template, user, context))
+
+
+# One thread, so messages leave in order over the process's mail settings; at exit, Python waits for it to finish.
+_mail_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperfeed-mail")
+
+
+def _send_after_answer(template: str, user: User, context: dict) -> None:
+    """Render the email now and send it from the mail thread, after the request has been answered."""
+    _mail_thread.submit(_deliver, template, user.pk, user.email, *_render(template, user, context))
+
+
+def wait_for_mail(timeout: float = 30.0) -> None:
+    """Wait until the mail thread has sent every email handed to it so far (tests, and commands that exit)."""
+    _mail_thread.submit(lambda: None).result(timeout)
 
 
 # --- one-time links ---
@@ -355,7 +380,7 @@ def send_sign_in_link(email: str, ip: str, next_url: str = "") -> None:
     path = reverse("signin_link_use", args=[uid_for(user), sign_in_link_tokens.make_token(user)])
     if next_url:
         path += "?next=" + quote(next_url, safe="/")
-    _send("sign_in_link", user, {"link": absolute_url(path), "minutes": sign_in_link_minutes()})
+    _send_after_answer("sign_in_link", user, {"link": absolute_url(path), "minutes": sign_in_link_minutes()})
 
 
 def sign_in_link_minutes() -> int:
@@ -376,9 +401,8 @@ def send_password_reset(email: str, ip: str) -> None:
     if user is None:
         return
     path = reverse("password_reset_confirm", args=[uid_for(user), default_token_generator.make_token(user)])
-    _send(
-        "password_reset", user, {"link": absolute_url(path), "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)}
-    )
+    days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
+    _send_after_answer("password_reset", user, {"link": absolute_url(path), "days": days})
 
 
 # --- settings ---
