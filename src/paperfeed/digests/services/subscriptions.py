@@ -536,3 +536,59 @@ def send_already_subscribed(subscription: Subscription) -> bool:
         "schedule": describe_schedule(subscription),
     }
     return _send("already_subscribed", subscription, context)
+
+
+# --- following an author or organization from its page ---
+
+
+def follow_target(kind: str, pk: object) -> Author | Organization | None:
+    """The author or organization a "follow" button names (`kind` "author" or "organization"), or None."""
+    model = {"author": Author, "organization": Organization}.get(kind)
+    try:
+        return model.objects.filter(pk=int(str(pk))).first() if model is not None else None
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def active_subscription(user: AbstractBaseUser) -> Subscription | None:
+    """The signed-in user's digest when it is active, else None."""
+    if not user.is_authenticated:
+        return None
+    return Subscription.objects.filter(user=user, status=Subscription.Status.ACTIVE).first()
+
+
+def is_following(subscription: Subscription, target: Author | Organization) -> bool:
+    followed = subscription.authors if isinstance(target, Author) else subscription.organizations
+    return followed.filter(pk=target.pk).exists()
+
+
+def follow(subscription: Subscription, target: Author | Organization) -> None:
+    """Add the author or organization to the digest's follows; PreferenceError when it already follows the most."""
+    followed = subscription.authors if isinstance(target, Author) else subscription.organizations
+    limit, what = (MAX_AUTHORS, "authors") if isinstance(target, Author) else (MAX_ORGANIZATIONS, "organizations")
+    with transaction.atomic():
+        if followed.filter(pk=target.pk).exists():
+            return
+        if followed.count() >= limit:
+            raise PreferenceError(
+                f"Your digest already follows {limit} {what}, the most it can; remove one in its settings first."
+            )
+        followed.add(target)
+
+
+def unfollow(subscription: Subscription, target: Author | Organization) -> None:
+    followed = subscription.authors if isinstance(target, Author) else subscription.organizations
+    followed.remove(target)
+
+
+def with_follow_added(initial: dict[str, object], target: Author | Organization | None) -> dict[str, object]:
+    """Form text (preferences_as_text) with this author or organization added as a line, if not there already."""
+    if target is None:
+        return initial
+    field, line = ("authors", target.name) if isinstance(target, Author) else ("organizations", target.slug)
+    lines = [item for item in str(initial.get(field) or "").splitlines() if item.strip()]
+    if line.lower() not in {item.strip().lower() for item in lines} and target.name.lower() not in {
+        item.strip().lower() for item in lines
+    }:
+        lines.append(line)
+    return {**initial, field: "\n".join(lines)}

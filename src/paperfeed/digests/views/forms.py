@@ -158,11 +158,13 @@ class PreferencesForm(forms.Form):
         return subs.Preferences(**{name: self.cleaned_data[name] for name in self.fields})
 
     @classmethod
-    def for_subscription(cls, subscription: Subscription, data: object = None) -> PreferencesForm:
-        """The form filled in with the subscription's preferences (or bound to `data` if posted)."""
-        return cls(data, initial=subs.preferences_as_text(subs.preferences_of(subscription)))
+    def for_subscription(cls, subscription: Subscription, data: object = None, add=None) -> PreferencesForm:
+        """The form filled in with the subscription's preferences (or bound to `data` if posted); `add`: an author
+        or organization to add to the follows shown (a link from its page), saved when the form is."""
+        initial = subs.preferences_as_text(subs.preferences_of(subscription))
+        return cls(data, initial=subs.with_follow_added(initial, add))
 
 
-def default_preferences_form(data: object = None) -> PreferencesForm:
-    """The form with the defaults a new subscription gets."""
-    return PreferencesForm(data, initial=subs.preferences_as_text(subs.Preferences()))
+def default_preferences_form(data: object = None, add=None) -> PreferencesForm:
+    """The form with the defaults a new subscription gets (and `add` followed, as for_subscription)."""
+    return PreferencesForm(data, initial=subs.with_follow_added(subs.preferences_as_text(subs.Preferences()), add))

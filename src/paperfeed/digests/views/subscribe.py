@@ -5,18 +5,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from paperfeed.community.services.accounts import client_ip
 from paperfeed.digests.models import Subscription
 from paperfeed.digests.services import links
 from paperfeed.digests.services import subscriptions as subs
 from paperfeed.digests.views.forms import PreferencesForm, SubscribeForm, default_preferences_form
+from paperfeed.papers.models import Organization
+from paperfeed.web import safe_next
 
 GET_POST = ["GET", "HEAD", "POST"]
 
@@ -44,8 +46,8 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         if user.is_authenticated and subs.email_verified(user):
             return redirect("digest-settings")
         initial = {"email": user.email} if user.is_authenticated else None
-        context = {"subscribe_form": SubscribeForm(initial=initial), "form": default_preferences_form()}
-        return _page(request, "subscribe.html", context)
+        form = default_preferences_form(add=_asked_to_follow(request))
+        return _page(request, "subscribe.html", {"subscribe_form": SubscribeForm(initial=initial), "form": form})
     subscribe_form = SubscribeForm(request.POST)
     # The footer's form has only the address; the full page also sends its preferences.
     with_preferences = request.POST.get("with_preferences") == "1"
@@ -145,7 +147,10 @@ def account_digest(request: HttpRequest) -> HttpResponse:
     if not subs.email_verified(user):
         return _page(request, "settings_unverified.html", {})
     subscription = subs.account_subscription(user)
-    form = PreferencesForm.for_subscription(subscription, request.POST if request.method == "POST" else None)
+    posted = request.method == "POST"
+    form = PreferencesForm.for_subscription(
+        subscription, request.POST if posted else None, add=None if posted else _asked_to_follow(request)
+    )
     if request.method == "POST" and form.is_valid():
         if subscription.pk is not None and subscription.status == Subscription.Status.ACTIVE:
             subs.save_preferences(subscription, form.preferences())
@@ -168,10 +173,56 @@ def account_digest(request: HttpRequest) -> HttpResponse:
     return _page(request, "settings.html", context, status=400 if form.errors else 200)
 
 
+def _asked_to_follow(request: HttpRequest):
+    """The author or organization a link from its page asks to add to the form (?author=ID or ?organization=ID)."""
+    for kind in ("author", "organization"):
+        if kind in request.GET:
+            return subs.follow_target(kind, request.GET[kind])
+    return None
+
+
+@login_required
+@require_POST
+def follow(request: HttpRequest) -> HttpResponse:
+    """Follow (or stop following) an author or organization in the member's digest, from its page.
+
+    Without an active digest, the member is taken to the digest settings with it filled in, to subscribe there."""
+    kind = request.POST.get("kind", "")
+    target = subs.follow_target(kind, request.POST.get("id"))
+    if target is None:
+        raise Http404("There is no such author or organization.")
+    back = safe_next(request, _page_of(target))
+    subscription = subs.active_subscription(request.user)
+    if subscription is None or not subs.email_verified(request.user):
+        return redirect(f"{reverse('digest-settings')}?{kind}={target.pk}")
+    if request.POST.get("action") == "unfollow":
+        subs.unfollow(subscription, target)
+        messages.success(request, f"New papers {_by_or_from(target)} are no longer in your digest.")
+        return redirect(back)
+    try:
+        subs.follow(subscription, target)
+    except subs.PreferenceError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(request, f"New papers {_by_or_from(target)} will be in your digest.")
+    return redirect(back)
+
+
+def _by_or_from(target) -> str:
+    return f"from {target.name}" if isinstance(target, Organization) else f"by {target.name}"
+
+
+def _page_of(target) -> str:
+    if isinstance(target, Organization):
+        return reverse("organization", args=[target.slug])
+    return reverse("author", args=[target.pk])
+
+
 urlpatterns = [
     path("digest/subscribe", subscribe, name="digest-subscribe"),
     path("digest/confirm/<str:token>", confirm, name="digest-confirm"),
     path("digest/manage/<str:token>", manage, name="digest-manage"),
     path("digest/unsubscribe/<str:token>", unsubscribe, name="digest-unsubscribe"),
     path("digest/settings", account_digest, name="digest-settings"),
+    path("digest/follow", follow, name="digest-follow"),
 ]

@@ -1,0 +1,31 @@
+"""{% digest_follow author_or_organization %}: on an author's or organization's page, follow it in the email digest.
+
+Members with an active digest get a button that adds it (or takes it out); everyone else a link to the digest
+page with it filled in."""
+
+from __future__ import annotations
+
+from django import template
+
+from paperfeed.digests.services import subscriptions as subs
+from paperfeed.papers.models import Author
+
+register = template.Library()
+
+
+@register.inclusion_tag("digests/_follow.html", takes_context=True)
+def digest_follow(context, target) -> dict:
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    subscription = subs.active_subscription(user) if user is not None else None
+    kind = "author" if isinstance(target, Author) else "organization"
+    return {
+        "target": target,
+        "kind": kind,
+        "what": f"by {target.name}" if kind == "author" else f"from {target.name}",
+        "signed_in": bool(user and user.is_authenticated),
+        "subscribed": subscription is not None,
+        "following": subscription is not None and subs.is_following(subscription, target),
+        "next": request.get_full_path() if request is not None else "",
+        "csrf_token": context.get("csrf_token"),
+    }
