@@ -529,6 +529,10 @@ BAD_PREFERENCES = [
         {"authors": "Ada Lovelace\nNobody Atall\nAlso Missing"},
         "No paper on this site has an author named “Nobody Atall”, “Also Missing”.",
     ),
+    (
+        {"authors": "Ada Lovelac"},
+        "No paper on this site has an author named “Ada Lovelac”. Did you mean “Ada Lovelace”? Write one name",
+    ),
     ({"organizations": "Umbrella Corp"}, "No organization on this site is called “Umbrella Corp”."),
     ({"include_keywords": "x" * 101}, "A keyword has at most 100 characters"),
     ({"exclude_keywords": ", ".join(f"w{n}" for n in range(31))}, "At most 30 keywords; you gave 31."),

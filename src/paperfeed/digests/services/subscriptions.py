@@ -8,6 +8,7 @@ Signed links (services/links.py) stand in for an account: whoever holds one rece
 
 from __future__ import annotations
 
+import difflib
 import enum
 import logging
 import re
@@ -236,11 +237,25 @@ def parse_authors(typed: str) -> list[Author]:
         query |= Q(name__iexact=name)
     found = {a.name.lower(): a for a in Author.objects.filter(query)} if names else {}
     if unknown := [name for name in names if name.lower() not in found]:
+        suggestions = [s for s in (_author_like(name) for name in unknown[:5]) if s]
+        maybe = f" Did you mean {_quoted(suggestions)}?" if suggestions else ""
         raise PreferenceError(
-            f"No paper on this site has an author named {_quoted(unknown)}. Write one name per line, as the paper "
-            "pages spell it (e.g. Ada Lovelace)."
+            f"No paper on this site has an author named {_quoted(unknown)}.{maybe} Write one name per line, as the "
+            "paper pages spell it (e.g. Ada Lovelace)."
         )
     return [found[name.lower()] for name in names]
+
+
+def _author_like(name: str) -> str | None:
+    """The author name on this site closest to a mistyped one, among those sharing its last or first word."""
+    words = name.split()
+    if not words:
+        return None
+    candidates = Author.objects.filter(Q(name__iendswith=f" {words[-1]}") | Q(name__istartswith=f"{words[0]} "))
+    names = list(candidates.values_list("name", flat=True)[:500])
+    by_lower = {n.lower(): n for n in names}
+    close = difflib.get_close_matches(name.lower(), list(by_lower), n=1, cutoff=0.7)
+    return by_lower[close[0]] if close else None
 
 
 def parse_organizations(typed: str) -> list[Organization]:
