@@ -808,3 +808,15 @@ def test_digest_papers_sent_are_not_recommended_again(papers):
     Delivery.objects.create(subscription=subscription, period="daily:2026-07-01", status="sent", papers=first.paper_ids)
     ids = recommended_ids(signed_in(user).get("/for-you"))
     assert not {item.card.paper.arxiv_id for item in first.for_you} & set(ids)
+
+
+def test_a_background_sample_drawn_again_keeps_its_tf_idf_rows(papers, monkeypatch):
+    from paperfeed.recommend.services import terms, training
+
+    index = terms.rebuild()
+    first = training.background_sample()
+    rows = training.background_rows(first, index)
+    monkeypatch.setattr(training, "BACKGROUND_TTL", 0.0)  # every call draws the sample again
+    again = training.background_sample()
+    assert again is not first and again.ids == first.ids
+    assert training.background_rows(again, index) is rows  # not computed again

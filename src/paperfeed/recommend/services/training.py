@@ -98,6 +98,8 @@ def background_sample(model: str = MODEL_NAME, size: int = BACKGROUND_SIZE) -> B
     kept = [(pid, v) for pid, v in kept if v.shape[0] == signal_service.DIMENSIONS]
     matrix = np.vstack([v for _, v in kept]).astype(np.float32) if kept else np.zeros((0, DIMENSIONS), "f4")
     sample = Background(time.monotonic(), [pid for pid, _ in kept], matrix)
+    if cached is not None and cached.ids == sample.ids:  # drawn again, the same papers: keep their tf-idf rows
+        sample = Background(sample.at, sample.ids, sample.matrix, cached.rows)
     with _background_lock:
         _background[model] = sample
     return sample
