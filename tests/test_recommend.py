@@ -820,3 +820,24 @@ def test_a_background_sample_drawn_again_keeps_its_tf_idf_rows(papers, monkeypat
     again = training.background_sample()
     assert again is not first and again.ids == first.ids
     assert training.background_rows(again, index) is rows  # not computed again
+
+
+def test_a_background_round_refits_for_a_limited_time_members_who_voted_first(papers, monkeypatch):
+    from paperfeed.recommend.models import UserModelState
+    from paperfeed.recommend.services import terms, training
+
+    early, late, voter = member("early"), member("late"), member("voter")
+    upvote(early, "2606.10001")
+    upvote(late, "2606.10005")
+    training.refit_users([early.pk, late.pk])  # fitted before there was a term index
+    terms.rebuild()  # now both models are stale: another term index
+    upvote(voter, "2606.10007")  # and this member's signals changed
+    assert training.stale_user_ids() == [voter.pk, early.pk, late.pk]
+    monkeypatch.setattr(training, "PASS_BUDGET_SECONDS", 0.0)  # one refit a round
+    run = training.background_pass()
+    assert (run.refitted, run.left) == (1, 2)
+    assert UserModelState.objects.get(user=voter).term_index == terms.current_version()
+    assert training.stale_user_ids() == [early.pk, late.pk]
+    training.background_pass()
+    run = training.background_pass()
+    assert (run.refitted, run.left) == (1, 0) and training.stale_user_ids() == []

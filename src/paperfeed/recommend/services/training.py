@@ -41,6 +41,9 @@ from paperfeed.recommend.services.library import papers_by_doi
 LAZY_FIT_POSITIVES = 100
 BACKGROUND_SIZE = recommend.DEFAULT_BACKGROUND
 BACKGROUND_TTL = 3600.0  # seconds a process keeps its background sample before drawing it again
+# The indexer (`paperfeed index --watch`) also embeds new papers: one round refits models for at most this long, and
+# the next round goes on (a new term index makes every model stale: 10,000 take ~30 minutes at ~170 ms each).
+PASS_BUDGET_SECONDS = 60.0
 EMBED_BATCH = 64
 CHUNK = 900
 DIMENSIONS = signal_service.DIMENSIONS
@@ -246,7 +249,10 @@ def stored_model(
 
 def stale_user_ids(model: str = MODEL_NAME) -> list[int]:
     """Users whose stored model was fitted on other signals than theirs now (or another embedding model or term
-    index), who have a positive signal and no model yet, or who have a model and no positive signal left (it goes)."""
+    index), who have a positive signal and no model yet, or who have a model and no positive signal left (it goes).
+
+    Those whose own signals changed come first: a new term index can make every model stale at once, and a member
+    who just voted should not wait behind all of them."""
     current, with_positives = signal_service.fingerprint_table()
     stored = dict(UserModelState.objects.values_list("user_id", "fingerprint"))
     other_model = set(
@@ -254,9 +260,10 @@ def stale_user_ids(model: str = MODEL_NAME) -> list[int]:
             "user_id", flat=True
         )
     )
-    stale = {uid for uid in with_positives if stored.get(uid) != current[uid] or uid in other_model}
+    changed = {uid for uid in with_positives if stored.get(uid) != current[uid]}
     gone = {uid for uid in stored if uid not in with_positives}
-    return sorted(stale | gone)
+    refreshed = {uid for uid in with_positives if uid in other_model} - changed
+    return sorted(changed | gone) + sorted(refreshed)
 
 
 @dataclass
@@ -266,13 +273,25 @@ class RefitRun:
     embedded_items: int = 0
     matched_items: int = 0
     terms_rebuilt: bool = False
+    left: int = 0  # stale models left for the next round (the pass's time budget ran out)
 
 
-def refit_users(user_ids: list[int], model: str = MODEL_NAME, on_progress: Callable[[int, int], None] | None = None):
-    """Refit these users' models, one transaction each; returns (refitted, removed)."""
+def refit_users(
+    user_ids: list[int],
+    model: str = MODEL_NAME,
+    on_progress: Callable[[int, int], None] | None = None,
+    budget_seconds: float | None = None,
+):
+    """Refit these users' models in this order, one transaction each; returns (refitted, removed).
+
+    With `budget_seconds`, no new refit starts once that much time has passed (at least one is done): the rest stay
+    stale for the next round."""
     users = get_user_model().objects.in_bulk(user_ids)
     refitted = removed = 0
+    started = time.monotonic()
     for done, uid in enumerate(user_ids, 1):
+        if budget_seconds is not None and done > 1 and time.monotonic() - started >= budget_seconds:
+            break
         user = users.get(uid)
         if user is None:
             continue
@@ -342,5 +361,10 @@ def background_pass(embedder: Embedder | None = None, model: str = MODEL_NAME) -
     run.matched_items = rematch_library_items()
     if embedder is not None:
         run.embedded_items = embed_library_items(embedder)
-    run.refitted, run.removed = refit_users(stale_user_ids(model), model)
+    stale = stale_user_ids(model)
+    reached = [0]
+    run.refitted, run.removed = refit_users(
+        stale, model, on_progress=lambda done, _: reached.append(done), budget_seconds=PASS_BUDGET_SECONDS
+    )
+    run.left = len(stale) - reached[-1] if reached[-1] else 0
     return run

@@ -61,6 +61,8 @@ class Command(BaseCommand):
                 parts.append(f"removed {run.removed:,} of users with no signal left")
             if run.embedded_items:
                 parts.append(f"embedded {run.embedded_items:,} library entr{'y' if run.embedded_items == 1 else 'ies'}")
+            if run.left:
+                parts.append(f"{run.left:,} more in the next rounds")
             self.stdout.write(f"Recommendations: {', '.join(parts)}.")
             self.stdout.flush()
 
