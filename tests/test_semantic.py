@@ -198,3 +198,39 @@ def test_the_background_indexer_embeds_new_papers_and_stops_on_sigterm(tmp_path,
     assert count == 10
     assert watcher.returncode == 0
     assert "Embedded 10 papers; the vector index holds 10." in out
+
+
+def test_paperfeed_index_on_a_terminal_shows_progress_with_an_eta(tmp_path, small_file):
+    """On a terminal `paperfeed index` draws a bar with the papers done, the total and the time left (tqdm);
+    in a log or cron mail it stays quiet (the test above reads a pipe: no bar there)."""
+    import fcntl
+    import os
+    import pty
+    import re
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    env = {**os.environ, "PAPERFEED_DATA_DIR": str(tmp_path / "data")}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    run = [sys.executable, "-m", "paperfeed"]
+    subprocess.run([*run, "migrate", "-v0"], env=env, check=True)
+    subprocess.run([*run, "load-jsonl", str(small_file)], env=env, check=True, capture_output=True)
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))  # a terminal has a size
+    indexer = subprocess.Popen([*run, "index"], env=env, stdout=terminal, stderr=terminal, close_fds=True)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(controller, 4096)
+        except OSError:  # the terminal closes when the command ends
+            break
+        if not chunk:
+            break
+        shown += chunk
+    assert indexer.wait(timeout=120) == 0
+    screen = shown.decode(errors="replace")
+    assert re.search(r"Embedding: 100%.*10/10 \[\d\d:\d\d<\d\d:\d\d", screen), screen[-500:]
+    assert "Embedded 10 papers; the vector index holds 10." in screen

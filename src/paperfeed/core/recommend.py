@@ -132,8 +132,8 @@ def fit_user_model(
         above) from the term index `index_version`; when given, the words part is fitted on them too (TERMS_C,
         the TERMS_KEPT largest weights kept).
     With no negatives and no background at all, falls back to the centroid of the positives.
-    Fitting up to 2,000 positives against 2,000 background rows takes 10–40 ms (one thread), the words part
-    about as long again.
+    Fitting the embedding part on up to 2,000 positives against 2,000 background rows takes 10–40 ms (one thread);
+    with the words part, 5–50 positives take ~170 ms (bench/recs_speed.py).
     """
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
@@ -148,7 +148,7 @@ def fit_user_model(
     if with_terms:
         _check_rows("positive", positive_terms, len(pos))
         _check_rows("background", background_terms, bg.shape[0])
-        _check_rows("negative", negative_terms if negative_terms is not None else np.zeros((0, 0)), neg.shape[0])
+        _check_rows("negative", negative_terms, neg.shape[0])
     kept = np.arange(bg.shape[0])
     if bg.shape[0] > max_background:
         rng = np.random.default_rng(seed)
@@ -174,8 +174,9 @@ def fit_user_model(
 
 
 def _check_rows(name: str, matrix, rows: int) -> None:
-    if matrix.shape[0] != rows:
-        raise ValueError(f"{matrix.shape[0]} {name} tf-idf rows for {rows} {name} embeddings")
+    given = 0 if matrix is None else matrix.shape[0]
+    if given != rows:
+        raise ValueError(f"{given} {name} tf-idf rows for {rows} {name} embeddings")
 
 
 def _fit_terms(positive_terms, negative_terms, background_terms, y, sample_weight, index_version: str) -> TermWeights:

@@ -7,6 +7,7 @@ An item's guid is the paper page's absolute address: the same paper keeps it in 
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
@@ -55,7 +56,7 @@ def _when(value: date | datetime | None) -> datetime | None:
     return datetime.combine(value, time.min, tzinfo=UTC)  # a listed day starts at midnight UTC
 
 
-class PaperFeed(Feed):
+class PaperFeed(Feed, ABC):
     """A list of papers as RSS 2.0 (or Atom with atom=True); subclasses say which list in `channel`."""
 
     language = "en"
@@ -64,9 +65,9 @@ class PaperFeed(Feed):
         self.atom = atom
         self.feed_type = Atom1Feed if atom else Rss201rev2Feed
 
+    @abstractmethod
     def channel(self, request: HttpRequest, **kwargs) -> Channel:
-        """What this feed lists for this request: each feed class below answers it (this base class is abstract)."""
-        raise NotImplementedError
+        """What this feed lists for this request: each feed class below answers it."""
 
     def get_object(self, request: HttpRequest, *args, **kwargs) -> Channel:
         return self.channel(request, **kwargs)

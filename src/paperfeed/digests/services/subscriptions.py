@@ -596,14 +596,22 @@ def unfollow(subscription: Subscription, target: Author | Organization) -> None:
     followed.remove(target)
 
 
+def follow_kind(target: Author | Organization) -> str:
+    """ "author" or "organization": what follow_target takes back."""
+    return "author" if isinstance(target, Author) else "organization"
+
+
+def new_papers_of(target: Author | Organization) -> str:
+    """How pages say whose new papers these are: "by Ada Lovelace", "from DeepMind"."""
+    return f"by {target.name}" if isinstance(target, Author) else f"from {target.name}"
+
+
 def with_follow_added(initial: dict[str, object], target: Author | Organization | None) -> dict[str, object]:
     """Form text (preferences_as_text) with this author or organization added as a line, if not there already."""
     if target is None:
         return initial
     field, line = ("authors", target.name) if isinstance(target, Author) else ("organizations", target.slug)
-    lines = [item for item in str(initial.get(field) or "").splitlines() if item.strip()]
-    if line.lower() not in {item.strip().lower() for item in lines} and target.name.lower() not in {
-        item.strip().lower() for item in lines
-    }:
-        lines.append(line)
-    return {**initial, field: "\n".join(lines)}
+    lines = [item.strip() for item in str(initial.get(field) or "").splitlines() if item.strip()]
+    if {line.lower(), target.name.lower()} & {item.lower() for item in lines}:
+        return initial
+    return {**initial, field: "\n".join([*lines, line])}

@@ -8,7 +8,6 @@ from __future__ import annotations
 from django import template
 
 from paperfeed.digests.services import subscriptions as subs
-from paperfeed.papers.models import Author
 
 register = template.Library()
 
@@ -18,11 +17,10 @@ def digest_follow(context, target) -> dict:
     request = context.get("request")
     user = getattr(request, "user", None)
     subscription = subs.active_subscription(user) if user is not None else None
-    kind = "author" if isinstance(target, Author) else "organization"
     return {
         "target": target,
-        "kind": kind,
-        "what": f"by {target.name}" if kind == "author" else f"from {target.name}",
+        "kind": subs.follow_kind(target),
+        "what": subs.new_papers_of(target),
         "signed_in": bool(user and user.is_authenticated),
         "subscribed": subscription is not None,
         "following": subscription is not None and subs.is_following(subscription, target),

@@ -197,19 +197,15 @@ def follow(request: HttpRequest) -> HttpResponse:
         return redirect(f"{reverse('digest-settings')}?{kind}={target.pk}")
     if request.POST.get("action") == "unfollow":
         subs.unfollow(subscription, target)
-        messages.success(request, f"New papers {_by_or_from(target)} are no longer in your digest.")
+        messages.success(request, f"New papers {subs.new_papers_of(target)} are no longer in your digest.")
         return redirect(back)
     try:
         subs.follow(subscription, target)
     except subs.PreferenceError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"New papers {_by_or_from(target)} will be in your digest.")
+        messages.success(request, f"New papers {subs.new_papers_of(target)} will be in your digest.")
     return redirect(back)
-
-
-def _by_or_from(target) -> str:
-    return f"from {target.name}" if isinstance(target, Organization) else f"by {target.name}"
 
 
 def _page_of(target) -> str:

@@ -110,30 +110,27 @@ def rebuild(on_progress: Callable[[str], None] | None = None) -> core_terms.Term
     return index
 
 
+def _texts(model, ids: list[int]) -> dict[int, str]:
+    """id -> title and abstract of these papers or library items (both have the two fields), CHUNK ids a query."""
+    found: dict[int, str] = {}
+    for start in range(0, len(ids), CHUNK):
+        rows = model.objects.filter(id__in=ids[start : start + CHUNK]).values_list("id", "title", "abstract")
+        found.update((pk, paper_text(title, abstract)) for pk, title, abstract in rows)
+    return found
+
+
 def paper_rows(index: core_terms.TermIndex, paper_ids: Sequence[int]):  # -> scipy.sparse.csr_matrix
     """The tf-idf rows of these papers, in this order (a paper not found gets an empty row)."""
-    found: dict[int, str] = {}
     ids = list(paper_ids)
-    for start in range(0, len(ids), CHUNK):
-        chunk = ids[start : start + CHUNK]
-        rows = Paper.objects.filter(id__in=chunk).values_list("id", "title", "abstract")
-        found.update((pid, paper_text(title, abstract)) for pid, title, abstract in rows)
+    found = _texts(Paper, ids)
     return index.transform([found.get(pid, "") for pid in ids])
 
 
 def positive_rows(index: core_terms.TermIndex, positives: Iterable):  # -> scipy.sparse.csr_matrix
     """The tf-idf rows of a user's positives (signals.Positive): a paper's words, or an unmatched library item's."""
     positives = list(positives)
-    paper_ids = [p.paper_id for p in positives if p.paper_id is not None]
-    item_ids = [p.library_item_id for p in positives if p.paper_id is None]
-    papers: dict[int, str] = {}
-    for start in range(0, len(paper_ids), CHUNK):
-        rows = Paper.objects.filter(id__in=paper_ids[start : start + CHUNK]).values_list("id", "title", "abstract")
-        papers.update((pid, paper_text(title, abstract)) for pid, title, abstract in rows)
-    items: dict[int, str] = {}
-    for start in range(0, len(item_ids), CHUNK):
-        rows = LibraryItem.objects.filter(id__in=item_ids[start : start + CHUNK]).values_list("id", "title", "abstract")
-        items.update((iid, paper_text(title, abstract)) for iid, title, abstract in rows)
+    papers = _texts(Paper, [p.paper_id for p in positives if p.paper_id is not None])
+    items = _texts(LibraryItem, [p.library_item_id for p in positives if p.paper_id is None])
     texts = [
         papers.get(p.paper_id, "") if p.paper_id is not None else items.get(p.library_item_id, "") for p in positives
     ]
