@@ -57,7 +57,7 @@ from django.db.models import Min  # noqa: E402
 from paperfeed.core import recommend  # noqa: E402
 from paperfeed.core.embedder import MODEL_NAME  # noqa: E402
 from paperfeed.papers.models import DailyEntry, Paper, PaperEmbedding  # noqa: E402
-from paperfeed.papers.services.vectors import from_blob  # noqa: E402
+from paperfeed.papers.retrieval.embeddings import from_blob  # noqa: E402
 
 
 def load_corpus() -> tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[str, ...]]]:

@@ -32,7 +32,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paperfeed.settings")
 import django  # noqa: E402
 
 django.setup()
-from paperfeed.papers.services.vectors import DIMENSIONS, _new_index, from_blob  # noqa: E402
+from paperfeed.papers.retrieval.embeddings import DIMENSIONS, from_blob  # noqa: E402
+from paperfeed.papers.retrieval.vectors import new_index as _new_index  # noqa: E402
 
 NOISE = 0.03
 CHUNK = 100_000

@@ -278,8 +278,8 @@ def lab_corpus(db, tmp_path):
     """80 days of 4 papers (320) in the test database, 20 sub-topic categories of 16 papers each (5%, small enough
     to be topics); every paper has a stored embedding but the last two."""
     from paperfeed.papers.models import Paper, PaperEmbedding
+    from paperfeed.papers.retrieval.embeddings import to_blob
     from paperfeed.papers.services.loading import load_jsonl
-    from paperfeed.papers.services.vectors import to_blob
 
     records, vectors = lab_records(days=80, per_day=4, categories=20)
     path = tmp_path / "labs.jsonl"

@@ -149,9 +149,10 @@ def embedded(corpus, settings, tmp_path):
 
 @pytest.mark.parametrize("category", [None, "cs.CL", "math.CO"])
 def test_search_by_meaning_looks_further_when_filters_drop_the_first_neighbours(embedded, category):
-    from paperfeed.papers.services import vectors
-    from paperfeed.papers.services.search import SearchFilters
     from paperfeed.papers.services.search.semantic import meaning_in_background, semantic_ranking
+
+    from paperfeed.papers.retrieval import vectors
+    from paperfeed.papers.services.search import SearchFilters
 
     meaning = meaning_in_background("teaching robot arms from human demonstrations", depth=2).result()
     everything = vectors.nearest(meaning.model, meaning.vector, 10)

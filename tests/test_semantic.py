@@ -8,7 +8,7 @@ from django.core.management.base import CommandError
 
 from paperfeed.core.embedder import MODEL_NAME
 from paperfeed.papers.models import Paper, PaperEmbedding
-from paperfeed.papers.services import vectors
+from paperfeed.papers.retrieval import vectors
 from paperfeed.papers.services.embedding import embed_pending
 
 pytestmark = pytest.mark.django_db

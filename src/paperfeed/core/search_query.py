@@ -106,6 +106,18 @@ def _quote(words: tuple[str, ...]) -> str:
     return '"' + " ".join(words).replace('"', '""') + '"'
 
 
+def expansions_of(term: Term) -> tuple[str, ...]:
+    """The other forms a term also matches: an acronym's spelled-out forms, or a spelled-out form's acronym."""
+    if term.prefix:
+        return ()
+    joined = " ".join(term.words)
+    if joined in ACRONYMS:
+        return ACRONYMS[joined]
+    if joined in _EXPANSIONS:
+        return (_EXPANSIONS[joined],)
+    return ()
+
+
 def _fts_term(term: Term, expand: bool) -> str:
     quoted = _quote(term.words)
     if term.prefix:

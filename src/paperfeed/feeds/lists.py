@@ -18,12 +18,12 @@ from django.utils import timezone
 from paperfeed.community.models import Collection, CollectionItem
 from paperfeed.community.services import collections, people
 from paperfeed.core.periods import Period
-from paperfeed.core.search_query import parse_query
 from paperfeed.papers.models import Author, Organization, Paper
+from paperfeed.papers.retrieval import Filters, SearchRequest
 from paperfeed.papers.services import catalog
 from paperfeed.papers.services import listing as listings
 from paperfeed.papers.services.cards import PaperCard, cards_for_ids
-from paperfeed.papers.services.search import SearchFilters, search_papers
+from paperfeed.papers.services.search import search_papers
 from paperfeed.papers.services.trending import trending
 
 FEED_SIZE = 50  # papers in a feed: a day's list, the trending list; searches and people pages give one page
@@ -52,15 +52,9 @@ def trending_items() -> list[FeedItem]:
     return _dated(trending(timezone.now(), limit=FEED_SIZE).cards)
 
 
-def searchable(text: str, mode: str) -> bool:
-    """Whether `text` gives a search something to look for (the search page's rule)."""
-    query = parse_query(text)
-    return bool(query) or (mode != "keyword" and bool(text.strip()) and not query.negative)
-
-
-def search_items(text: str, filters: SearchFilters, mode: str) -> list[FeedItem]:
+def search_items(text: str, filters: Filters, mode: str) -> list[FeedItem]:
     """The first page of the search, best matches first, as the search page shows it."""
-    return _dated(search_papers(parse_query(text), filters, 1, mode=mode, text=text).cards)
+    return _dated(search_papers(SearchRequest(text, mode, filters)).cards)
 
 
 def category_items(category: str) -> list[FeedItem] | None:

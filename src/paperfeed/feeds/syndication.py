@@ -20,11 +20,11 @@ from django.utils.html import escape
 from django.utils.http import urlencode
 
 from paperfeed.community.services import people
-from paperfeed.core.periods import PeriodError, parse_day, parse_period
+from paperfeed.core.periods import PeriodError, parse_period
 from paperfeed.feeds import lists
 from paperfeed.feeds.lists import FeedItem
+from paperfeed.papers.retrieval import MODES, FilterError, Filters, SearchRequest
 from paperfeed.papers.services import listing as listings
-from paperfeed.papers.services.search import MODES, SearchFilters
 
 SITE = "paperfeed"
 ITEM_AUTHORS = 20  # names an item lists before "and N more"
@@ -167,7 +167,7 @@ class SearchFeed(PaperFeed):
                 "Say what to search for: q is empty (e.g. /search/feed?q=diffusion). "
                 "For a category's newest papers, use its feed: /feeds/category/cs.LG.rss"
             )
-        if not lists.searchable(text, mode):
+        if not SearchRequest(text, mode, filters).is_search:
             raise BadRequest(f"q={text[:40]!r} has no words to search for: type letters or numbers")
         where = [f"in {filters.category}"] if filters.category else []
         if filters.date_from:
@@ -186,16 +186,11 @@ class SearchFeed(PaperFeed):
         return Channel(f"{text.strip()[:60]} — search", description, link, items, request.get_full_path())
 
 
-def _search_filters(request: HttpRequest) -> SearchFilters:
-    try:
-        date_from = parse_day(v, "from") if (v := _param(request, "from")) else None
-        date_to = parse_day(v, "to") if (v := _param(request, "to")) else None
-    except PeriodError as error:
+def _search_filters(request: HttpRequest) -> Filters:
+    try:  # as the search page takes them
+        return Filters.from_params(_param(request, "category"), _param(request, "from"), _param(request, "to"))
+    except FilterError as error:
         raise BadRequest(str(error)) from None
-    if date_from and date_to and date_from > date_to:
-        raise BadRequest(f"from={date_from} is after to={date_to}: swap them")
-    category = (_param(request, "category") or "")[:32] or None  # as the search page takes it
-    return SearchFilters(category=category, date_from=date_from, date_to=date_to)
 
 
 class CategoryFeed(PaperFeed):

@@ -1,12 +1,10 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
-from django.db import transaction
 from django.template.response import TemplateResponse
 
 from paperfeed.community.services import moderation, people
 from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization, Paper, Vote
-from paperfeed.papers.services.search import get_backend
 
 
 class AuthorshipInline(admin.TabularInline):
@@ -85,14 +83,12 @@ class PaperAdmin(admin.ModelAdmin):
         moderation.paper_edited([form.instance.pk])
 
     def delete_model(self, request, obj):
-        with transaction.atomic():
-            get_backend().remove([obj.pk])
-            super().delete_model(request, obj)
+        super().delete_model(request, obj)
+        moderation.paper_edited([obj.pk])
 
     def delete_queryset(self, request, queryset):
-        with transaction.atomic():
-            get_backend().remove(list(queryset.values_list("id", flat=True)))
-            super().delete_queryset(request, queryset)
+        super().delete_queryset(request, queryset)
+        moderation.paper_edited([])
 
 
 @admin.register(Organization)

@@ -170,3 +170,19 @@ class PaperEmbedding(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paper_id} ({self.model})"
+
+
+class SearchChange(models.Model):
+    """One change to what keyword search indexes of a paper (its text, authors, categories, date or visibility).
+
+    Written by database triggers (migration 0006), never by Python code, so no writer can forget it: the loader,
+    the admin, moderation and plain SQL all leave a row. The keyword index (paperfeed.papers.retrieval) applies
+    the rows after the last one it applied; `stamp` is random, so an index can tell the change it applied last
+    from another one that reused its id (a restored backup, a rolled-back transaction) and rebuild instead.
+    """
+
+    paper_id = models.BigIntegerField()  # no foreign key: a deleted paper's change must outlive it
+    stamp = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"change {self.pk}: paper {self.paper_id}"

@@ -13,13 +13,12 @@ from paperfeed.community.services import comments as comment_threads
 from paperfeed.community.services import people
 from paperfeed.core.arxiv_ids import parse_arxiv_id
 from paperfeed.core.markdown import MAX_CHARS as MAX_COMMENT_CHARS
-from paperfeed.core.periods import PeriodError, containing, parse_day, parse_period
-from paperfeed.core.search_query import parse_query
+from paperfeed.core.periods import PeriodError, containing, parse_period
+from paperfeed.papers.retrieval import MODES, FilterError, Filters, SearchRequest, similar_papers
 from paperfeed.papers.services import catalog
 from paperfeed.papers.services import listing as listings
 from paperfeed.papers.services.cards import cards_for_ids
-from paperfeed.papers.services.search import MODES, SearchFilters, browse, search_papers
-from paperfeed.papers.services.search.semantic import similar_papers
+from paperfeed.papers.services.search import search_papers
 from paperfeed.papers.services.trending import trending as trending_papers
 from paperfeed.web import page_number
 
@@ -81,16 +80,11 @@ def trending(request: HttpRequest) -> HttpResponse:
     return render(request, "papers/trending.html", {"trending": trending_papers(timezone.now())})
 
 
-def _filters(request: HttpRequest) -> SearchFilters:
+def _filters(request: HttpRequest) -> Filters:
     try:
-        date_from = parse_day(v, "from") if (v := _param(request, "from")) else None
-        date_to = parse_day(v, "to") if (v := _param(request, "to")) else None
-    except PeriodError as error:
+        return Filters.from_params(_param(request, "category"), _param(request, "from"), _param(request, "to"))
+    except FilterError as error:
         raise BadRequest(str(error)) from None
-    if date_from and date_to and date_from > date_to:
-        raise BadRequest(f"from={date_from} is after to={date_to}: swap them")
-    category = (_param(request, "category") or "")[:32] or None
-    return SearchFilters(category=category, date_from=date_from, date_to=date_to)
 
 
 @require_safe
@@ -100,22 +94,19 @@ def search(request: HttpRequest) -> HttpResponse:
     mode = request.GET.get("mode") or "hybrid"
     if mode not in MODES:
         raise BadRequest(f"mode={mode[:20]!r} is not a search mode: use {', '.join(MODES)}")
-    browsing = not text.strip() and bool(filters.category or filters.date_from or filters.date_to)
-    if not text.strip() and not browsing and not request.headers.get("HX-Request"):
+    wanted = SearchRequest(text, mode, filters, page_number(request))
+    if not text.strip() and not wanted.is_browse and not request.headers.get("HX-Request"):
         return redirect("daily")  # nothing to look for: the daily list is the best answer
-    query = parse_query(text)
     context = {
         "q": text[:1000],
         "filters": filters,
-        "query": query,
+        "query": wanted.query,
         "mode": mode,
         "modes": MODES,
         "categories": catalog.primary_categories(),
     }
-    if browsing:  # e.g. a category's link on a card: its newest papers
-        context["results"] = browse(filters, page_number(request))
-    elif query or (mode != "keyword" and text.strip() and not query.negative):
-        context["results"] = search_papers(query, filters, page_number(request), mode=mode, text=text)
+    if wanted.is_browse or wanted.is_search:  # a category's link on a card lists its newest papers
+        context["results"] = search_papers(wanted)
     return render(request, "papers/search.html", context)
 
 

@@ -16,13 +16,13 @@ from django.utils import timezone
 from paperfeed.community.models import AuthorClaim, Profile
 from paperfeed.core.arxiv_ids import parse_arxiv_id
 from paperfeed.core.periods import Period, PeriodError, parse_period
-from paperfeed.core.search_query import parse_query
 from paperfeed.core.trending import rank_by_score
 from paperfeed.papers.models import DailyEntry, Paper
+from paperfeed.papers.retrieval import PAGE_SIZE as SEARCH_PAGE_SIZE
+from paperfeed.papers.retrieval import SearchRequest
 from paperfeed.papers.services import catalog
 from paperfeed.papers.services.cards import PaperCard, cards_for_ids, with_upvotes
-from paperfeed.papers.services.search import PAGE_SIZE as SEARCH_PAGE_SIZE
-from paperfeed.papers.services.search import SearchFilters, search_papers
+from paperfeed.papers.services.search import search_papers
 from paperfeed.papers.services.trending import trending
 
 # huggingface.co's own numbers: 50 papers unless asked otherwise, at most 100 a request. A limit outside 1–100
@@ -223,13 +223,12 @@ def search(text: str, limit: int) -> list[ListedPaper]:
     the most recent papers of the daily list."""
     if not text.strip():
         return daily_papers(DailyQuery(limit=limit), timezone.now())
-    query = parse_query(text)
-    if not query and query.negative:
+    if not SearchRequest(text, "hybrid").is_search:
         return []  # only words to leave out: nothing to look for
     cards: list[PaperCard] = []
     page = 1
     while len(cards) < limit:
-        results = search_papers(query, SearchFilters(), page, mode="hybrid", text=text)
+        results = search_papers(SearchRequest(text, "hybrid", page=page))
         cards += results.cards
         if not results.has_next or len(results.cards) < SEARCH_PAGE_SIZE:
             break

@@ -15,13 +15,12 @@ from paperfeed.api import schemas as out
 from paperfeed.api.v1.common import MAX_ID, PAGE, READ, blank, card_page, check_page, paper_or_404, responses
 from paperfeed.community.services import people
 from paperfeed.core.periods import parse_day, parse_period
-from paperfeed.core.search_query import MAX_QUERY_CHARS, parse_query
+from paperfeed.core.search_query import MAX_QUERY_CHARS
+from paperfeed.papers.retrieval import PAGE_SIZE as SEARCH_PAGE_SIZE
+from paperfeed.papers.retrieval import Filters, SearchRequest, similar_papers
 from paperfeed.papers.services import listing as listings
 from paperfeed.papers.services.cards import cards_for_ids
-from paperfeed.papers.services.search import MAX_PAGE as SEARCH_MAX_PAGE
-from paperfeed.papers.services.search import PAGE_SIZE as SEARCH_PAGE_SIZE
-from paperfeed.papers.services.search import SearchFilters, browse, search_papers
-from paperfeed.papers.services.search.semantic import similar_papers
+from paperfeed.papers.services.search import search_papers
 from paperfeed.papers.services.trending import TRENDING_SIZE
 from paperfeed.papers.services.trending import trending as trending_papers
 
@@ -108,14 +107,14 @@ def trending(request: HttpRequest, page: int = PAGE) -> dict:
     return card_page(request, found.page(page), page) | {"by_votes": result.has_votes}
 
 
-def _filters(date_from: str | None, date_to: str | None, category: str | None) -> SearchFilters:
+def _filters(date_from: str | None, date_to: str | None, category: str | None) -> Filters:
     start = parse_day(date_from, "from") if blank(date_from) else None
     end = parse_day(date_to, "to") if blank(date_to) else None
     if start and end and start > end:
         error = BadRequest(f"from={start} is after to={end}: swap them.")
         error.details = {"parameter": "from"}
         raise error
-    return SearchFilters(category=blank(category), date_from=start, date_to=end)
+    return Filters(category=blank(category), date_from=start, date_to=end)
 
 
 @lists.get(
@@ -134,30 +133,27 @@ def search(
     category: str | None = Query(None, max_length=32, description="Only papers in this arXiv category."),
     date_from: str | None = Query(None, alias="from", description="Published on or after: YYYY-MM-DD."),
     date_to: str | None = Query(None, alias="to", description="Published on or before: YYYY-MM-DD."),
-    page: int = Query(1, ge=1, le=SEARCH_MAX_PAGE, description="Which page, from 1."),
+    page: int = PAGE,
 ) -> dict:
     """Papers matching `q`, best first, with the matched words marked (the site's /search); without `q`, the
     newest papers in a category or between dates."""
     filters = _filters(date_from, date_to, category)
     envelope = {"q": q, "mode": mode, "relaxed": False, "capped": False, "meaning_unavailable": False}
-    if not q.strip():
-        if not (filters.category or filters.date_from or filters.date_to):
-            error = BadRequest("Give q, the words to look for, or a category, from or to to list the newest papers.")
-            error.details = {"parameter": "q"}
-            raise error
-        found = browse(filters, page)
-    else:
-        query = parse_query(q)
-        if not (query or (mode != "keyword" and not query.negative)):
-            check_page(page, 1)  # nothing to look for: only excluded words, or only punctuation
-            paging = {"page": 1, "per_page": SEARCH_PAGE_SIZE, "total": 0, "pages": 1, "next": None, "previous": None}
-            return envelope | paging | {"results": []}
-        found = search_papers(query, filters, page, mode=mode, text=q)
+    wanted = SearchRequest(q, mode, filters, page)
+    if not q.strip() and not filters:
+        error = BadRequest("Give q, the words to look for, or a category, from or to to list the newest papers.")
+        error.details = {"parameter": "q"}
+        raise error
+    if not wanted.is_browse and not wanted.is_search:
+        check_page(page, 1)  # nothing to look for: only excluded words, or only punctuation
+        paging = {"page": 1, "per_page": SEARCH_PAGE_SIZE, "total": 0, "pages": 1, "next": None, "previous": None}
+        return envelope | paging | {"results": []}
+    found = search_papers(wanted)
     check_page(page, found.pages)
     return envelope | {
         "mode": found.mode,
         "relaxed": found.relaxed,
-        "capped": found.capped,
+        "capped": False,  # kept for clients of earlier versions: every match is ranked
         "meaning_unavailable": found.meaning_unavailable,
         "page": found.page,
         "per_page": SEARCH_PAGE_SIZE,

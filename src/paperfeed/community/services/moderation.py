@@ -13,14 +13,14 @@ from django.db.models import QuerySet
 
 from paperfeed.community.models import Comment, Profile
 from paperfeed.papers.models import Paper
-from paperfeed.papers.services.search import reindex
+from paperfeed.papers.retrieval import keep_in_step
 
 
 def _set_papers_hidden(papers: QuerySet[Paper], hidden: bool) -> int:
     with transaction.atomic():
         ids = list(papers.exclude(hidden=hidden).values_list("id", flat=True))
         Paper.objects.filter(id__in=ids).update(hidden=hidden)
-        reindex(ids)  # the keyword index holds only papers anyone may see
+        keep_in_step()  # the keyword index holds only papers anyone may see
     return len(ids)
 
 
@@ -35,9 +35,9 @@ def show_papers(papers: QuerySet[Paper]) -> int:
 
 
 def paper_edited(paper_ids: list[int]) -> None:
-    """After an edit in the admin (hidden ticked, title or authors changed): keyword search follows."""
-    with transaction.atomic():
-        reindex(paper_ids)
+    """After an edit in the admin (hidden ticked, title or authors changed): keyword search follows at once
+    (the database's change log has recorded the edit; this applies it now rather than at the next search)."""
+    keep_in_step()
 
 
 def hide_comments(comments: QuerySet[Comment]) -> int:

@@ -15,18 +15,15 @@ from __future__ import annotations
 
 import heapq
 import re
-import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
 
-import numpy as np
 from django.db.models import Max
 from django.utils import timezone
 
-from paperfeed.core.search_query import meaning_text, parse_query, to_fts5
 from paperfeed.digests.models import Delivery, Subscription
 from paperfeed.digests.services.schedule import (
     DAILY,
@@ -37,20 +34,15 @@ from paperfeed.digests.services.schedule import (
     list_window,
     period_key,
 )
-from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization, Paper, PaperEmbedding
-from paperfeed.papers.services.cards import PaperCard, author_names, cards_for_ids, with_upvotes
-from paperfeed.papers.services.search.sqlite_fts import TOKENIZER
+from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization, Paper
+from paperfeed.papers.retrieval import MODES, SearchRequest, matches
+from paperfeed.papers.services.cards import PaperCard, cards_for_ids, with_upvotes
 from paperfeed.papers.services.trending import TRENDING_SIZE, trending
 
 # Papers sent in digests of periods older than this may come again (by then they are neither trending nor on a
 # recent list).
 SENT_MEMORY = timedelta(days=45)
-# Search by meaning has no "match", only nearness: a paper matches a saved search when its embedding's cosine
-# similarity to the query's is at least this (all-MiniLM-L6-v2: related abstracts score 0.4–0.7, unrelated ones
-# under 0.25), and at most SEMANTIC_MAX_MATCHES of the nearest count per search and period.
-SEMANTIC_MIN_SIMILARITY = 0.40
-SEMANTIC_MAX_MATCHES = 30
-SEARCH_MODES = ("keyword", "semantic", "hybrid")
+SEARCH_MODES = MODES
 CHUNK = 900  # ids per IN (...) list
 HISTORY_CHUNK = 200  # subscriptions per look-up of the send log (times about 100 period keys)
 _PERIOD_COLUMNS = ("id", "title", "abstract", "categories", "organization_id", "published", "arxiv_id")
@@ -180,17 +172,15 @@ def has_keyword(text: str, keywords: Iterable[str]) -> bool:
 class PeriodPapers:
     """The visible papers listed on the days of one window, indexed for matching interests."""
 
-    def __init__(self, window: ListWindow, query_vector: QueryVectors) -> None:
+    def __init__(self, window: ListWindow) -> None:
         self.window = window
-        self._query_vector = query_vector
         self.rank: dict[int, tuple] = {}  # id -> sort key (most upvoted, then newest, first)
         self.text: dict[int, str] = {}  # id -> lower-cased title and abstract
         self.categories: dict[str, set[int]] = defaultdict(set)
         self.organizations: dict[int, set[int]] = defaultdict(set)
         self._authors: dict[int, set[int]] | None = None
         self._searches: dict[tuple[str, str], frozenset[int]] = {}
-        self._index: sqlite3.Connection | None = None
-        self._vectors: tuple[list[int], np.ndarray] | None = None
+        self._embeddings: dict = {}  # the window's embeddings, read once for every saved search
         if window.start is None:
             return
         rows = (
@@ -220,102 +210,14 @@ class PeriodPapers:
         return [a for a in author_ids if paper_id in self._authors.get(a, ())]
 
     def search(self, q: str, mode: str) -> frozenset[int]:
-        """The papers of this window a saved search finds (computed once per distinct search)."""
+        """The papers of this window a saved search finds (computed once per distinct search), as the site's
+        search finds them (paperfeed.papers.retrieval.matches)."""
         key = (q, mode)
         if key not in self._searches:
-            found: set[int] = set()
-            if mode in ("semantic", "hybrid"):
-                semantic = self._semantic(q)
-                if semantic is None:
-                    mode = "keyword"  # no vector index or model: the search answers by keyword, as the site does
-                else:
-                    found |= semantic
-            if mode in ("keyword", "hybrid"):
-                found |= self._keyword(q)
-            self._searches[key] = frozenset(found)
+            among = frozenset(self.rank)
+            found = matches(SearchRequest(q, mode, among=among), self._embeddings) if among else frozenset()
+            self._searches[key] = found
         return self._searches[key]
-
-    def _keyword(self, q: str) -> set[int]:
-        """Matches in a private in-memory FTS5 table of this window's papers, with the site's tokenizer and
-        query syntax (every word must match; acronyms also match their spelled-out forms)."""
-        expression = to_fts5(parse_query(q), match_all=True, expand=True)
-        if expression is None or not self.rank:
-            return set()
-        if self._index is None:
-            self._index = sqlite3.connect(":memory:")
-            self._index.execute(
-                f"CREATE VIRTUAL TABLE docs USING fts5(title, abstract, authors, tokenize='{TOKENIZER}')"
-            )
-            ids = list(self.rank)
-            for start in range(0, len(ids), CHUNK):
-                chunk = ids[start : start + CHUNK]
-                names = author_names(chunk)
-                rows = Paper.objects.filter(id__in=chunk).values_list("id", "title", "abstract")
-                self._index.executemany(
-                    "INSERT INTO docs(rowid, title, abstract, authors) VALUES (?, ?, ?, ?)",
-                    [(pid, title, abstract, ", ".join(names.get(pid, ()))) for pid, title, abstract in rows],
-                )
-        return {row[0] for row in self._index.execute("SELECT rowid FROM docs WHERE docs MATCH ?", [expression])}
-
-    def _semantic(self, q: str) -> set[int] | None:
-        vector = self._query_vector(q)
-        if vector is None:
-            return None
-        if self._vectors is None:
-            from paperfeed.papers.services import vectors
-
-            model = self._query_vector.model
-            ids: list[int] = []
-            rows: list[np.ndarray] = []
-            wanted = list(self.rank)
-            for start in range(0, len(wanted), CHUNK):
-                stored = PaperEmbedding.objects.filter(model=model, paper_id__in=wanted[start : start + CHUNK])
-                for pid, blob in stored.values_list("paper_id", "vector"):
-                    ids.append(pid)
-                    rows.append(vectors.from_blob(bytes(blob)))
-            matrix = np.vstack(rows).astype(np.float32) if rows else np.zeros((0, 1), dtype=np.float32)
-            self._vectors = (ids, matrix)
-        ids, matrix = self._vectors
-        if not ids:
-            return set()
-        similarity = matrix @ vector
-        best = np.argsort(-similarity)[:SEMANTIC_MAX_MATCHES]
-        return {ids[i] for i in best if similarity[i] >= SEMANTIC_MIN_SIMILARITY}
-
-    def close(self) -> None:
-        if self._index is not None:
-            self._index.close()
-            self._index = None
-
-
-class QueryVectors:
-    """Saved searches' embeddings for one run; None for all when search by meaning cannot answer here."""
-
-    def __init__(self) -> None:
-        self._available: bool | None = None
-        self._vectors: dict[str, np.ndarray] = {}
-
-    def __call__(self, q: str) -> np.ndarray | None:
-        from paperfeed.core.embedder import ModelError, default_embedder
-        from paperfeed.papers.services import vectors
-
-        if self._available is None:
-            try:
-                self._available = vectors.available(default_embedder().name)
-            except ModelError:
-                self._available = False
-        if not self._available:
-            return None
-        if q not in self._vectors:
-            text = meaning_text(q[:2000], parse_query(q))
-            self._vectors[q] = np.asarray(default_embedder().embed_query(text), dtype=np.float32)
-        return self._vectors[q]
-
-    @property
-    def model(self) -> str:
-        from paperfeed.core.embedder import default_embedder
-
-        return default_embedder().name
 
 
 # --- composing ---
@@ -365,7 +267,6 @@ class DigestComposer:
         self._cards: dict[int, PaperCard] = {}
         self._author_names: dict[int, str] = {}
         self._organization_names: dict[int, str] = {}
-        self._query_vectors = QueryVectors()
         self._keyword_hits: dict[str, dict[int, bool]] = {}
         self._recommender = None
 
@@ -400,7 +301,7 @@ class DigestComposer:
     def period_papers(self, window: ListWindow) -> PeriodPapers:
         key = (window.start, window.end)
         if key not in self._periods:
-            self._periods[key] = PeriodPapers(window, self._query_vectors)
+            self._periods[key] = PeriodPapers(window)
         return self._periods[key]
 
     def cards(self, paper_ids: Sequence[int]) -> dict[int, PaperCard]:
@@ -532,8 +433,7 @@ class DigestComposer:
         return {pid: f"{c.paper.title}\n{c.paper.abstract}".lower() for pid, c in self.cards(paper_ids).items()}
 
     def close(self) -> None:
-        for papers in self._periods.values():
-            papers.close()
+        self._periods.clear()
 
 
 def compose_for(subscription: Subscription, now: datetime | None = None) -> Digest:

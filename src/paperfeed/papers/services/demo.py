@@ -10,7 +10,8 @@ from django.db import transaction
 
 import paperfeed
 from paperfeed.papers.models import Paper, PaperEmbedding
-from paperfeed.papers.services import vectors
+from paperfeed.papers.retrieval import vectors
+from paperfeed.papers.retrieval.embeddings import to_blob
 from paperfeed.papers.services.loading import LoadSummary, load_jsonl
 
 DEMO_FILE = Path(paperfeed.__file__).parent / "demo" / "papers-demo.jsonl.gz"
@@ -38,7 +39,7 @@ def load_demo_embeddings() -> int:
     pks = dict(Paper.objects.filter(arxiv_id__in=list(data["ids"])).values_list("arxiv_id", "id"))
     have = set(PaperEmbedding.objects.filter(model=model).values_list("paper_id", flat=True))
     rows = [
-        PaperEmbedding(paper_id=pks[arxiv_id], model=model, vector=vector.tobytes())
+        PaperEmbedding(paper_id=pks[arxiv_id], model=model, vector=to_blob(vector))
         for arxiv_id, vector in zip(data["ids"], data["vectors"], strict=True)
         if arxiv_id in pks and pks[arxiv_id] not in have
     ]

@@ -14,7 +14,8 @@ from django.db import transaction
 
 from paperfeed.core.embedder import Embedder, default_embedder, paper_text
 from paperfeed.papers.models import Paper, PaperEmbedding
-from paperfeed.papers.services import vectors
+from paperfeed.papers.retrieval import vectors
+from paperfeed.papers.retrieval.embeddings import to_blob
 
 BATCH = 256
 
@@ -35,7 +36,7 @@ def store(model: str, paper_ids: list[int], matrix: np.ndarray) -> None:
         PaperEmbedding.objects.filter(paper_id__in=paper_ids).delete()
         PaperEmbedding.objects.bulk_create(
             [
-                PaperEmbedding(paper_id=pid, model=model, vector=vectors.to_blob(row))
+                PaperEmbedding(paper_id=pid, model=model, vector=to_blob(row))
                 for pid, row in zip(paper_ids, matrix, strict=True)
             ]
         )

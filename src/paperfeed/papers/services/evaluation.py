@@ -20,7 +20,7 @@ from paperfeed.core.embedder import Embedder
 from paperfeed.core.evaluation import BeirSet, Scores, evaluate
 from paperfeed.core.fusion import reciprocal_rank_fusion
 from paperfeed.core.search_query import fts5_tiers, meaning_text, parse_query
-from paperfeed.papers.services import vectors
+from paperfeed.papers.retrieval import vectors
 from paperfeed.papers.services.search import FUSION_DEPTH, KEYWORD_WEIGHT, RRF_K
 from paperfeed.papers.services.search.sqlite_fts import BM25_WEIGHTS, TOKENIZER
 

@@ -1,5 +1,8 @@
 """Loading paper records into the database: upsert by arXiv id, one transaction per batch.
 
+The keyword index follows through the database's change log (see paperfeed.papers.retrieval.keyword): each
+committed batch is applied to it before the next one is read.
+
 Written with a few set-based SQL statements per batch rather than the ORM's per-object saves, because a full
 corpus has ~75 k papers and ~430 k authorships (see docs/benchmarks.md).
 """
@@ -15,7 +18,7 @@ from django.db import connection, transaction
 
 from paperfeed.core.records import LineReader, PaperRecord, RecordError, parse_jsonl_line
 from paperfeed.papers.models import Author, Authorship, DailyEntry, Paper
-from paperfeed.papers.services.search import SearchDocument, get_backend
+from paperfeed.papers.retrieval import keep_in_step
 
 CHUNK = 500  # ids per IN (...) list, well under every database's parameter limit
 
@@ -170,7 +173,6 @@ class PaperLoader:
 
     def __init__(self, source: str = DailyEntry.Source.ARXIV) -> None:
         self.source = source
-        self.search = get_backend()
         self._author_ids: dict[str, int] = {}
         self._seen: set[str] = set()
 
@@ -202,9 +204,10 @@ class PaperLoader:
                 (u.pk, u.row[TITLE], u.row[ABSTRACT], u.authors) for u in updates
             ]
             self._write_authorships(cursor, [(pk, authors) for pk, _, _, authors in written], new_authors)
-            self.search.index([SearchDocument(*paper) for paper in written])
             all_pks = {aid: s.pk for aid, s in stored.items()} | pks
             summary.daily_entries += self._add_daily_entries(cursor, latest.values(), all_pks)
+            if written:
+                keep_in_step(wait=True)  # the keyword index follows each batch once it is committed
         # Only once the batch is committed may its new authors join the cache.
         self._author_ids.update(new_authors)
         summary.new += len(inserts)
@@ -217,9 +220,9 @@ class PaperLoader:
         if not arxiv_ids:
             return 0
         with transaction.atomic():
-            doomed = Paper.objects.filter(arxiv_id__in=list(arxiv_ids))
-            self.search.remove(list(doomed.values_list("id", flat=True)))
-            return doomed.delete()[1].get(Paper._meta.label, 0)
+            deleted = Paper.objects.filter(arxiv_id__in=list(arxiv_ids)).delete()[1].get(Paper._meta.label, 0)
+            keep_in_step(wait=True)
+            return deleted
 
     def _stored(self, cursor, arxiv_ids: list[str]) -> dict[str, _Stored]:
         rows: dict[str, tuple] = {}
@@ -264,7 +267,6 @@ class PaperLoader:
         pks = [u.pk for u in updates]
         for chunk in _chunks(pks):
             cursor.execute(f"DELETE FROM {AUTHORSHIP} WHERE paper_id IN ({_placeholders(len(chunk))})", chunk)
-        self.search.remove(pks)
 
     def _write_authorships(self, cursor, written: list[tuple[int, tuple[str, ...]]], new_authors: dict) -> None:
         names = {name for _, authors in written for name in authors}

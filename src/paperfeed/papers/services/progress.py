@@ -29,3 +29,16 @@ def file_progress(description: str, stream=None) -> tuple[Callable[[int, int, in
         bar.refresh()
 
     return update, bar.close
+
+
+def count_progress(description: str, stream=None) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """An on_progress(done, total) callback drawing a bar of papers, and a function closing it."""
+    stream = stream or sys.stderr
+    bar = tqdm(desc=description, total=None, unit=" papers", file=stream, disable=None, dynamic_ncols=True)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update, bar.close

@@ -20,7 +20,7 @@ from paperfeed.core import rec_eval
 from paperfeed.core.embedder import MODEL_NAME, Embedder, default_embedder, paper_text
 from paperfeed.core.records import LineReader, RecordError, parse_jsonl_line
 from paperfeed.papers.models import Authorship, DailyEntry, Paper, PaperEmbedding
-from paperfeed.papers.services.vectors import from_blob
+from paperfeed.papers.retrieval.embeddings import from_blob
 
 EMBED_BATCH = 256
 

@@ -22,6 +22,7 @@ from paperfeed.core.library import (
     parse_library,
 )
 from paperfeed.papers.models import Paper
+from paperfeed.papers.retrieval import SearchRequest, find
 from paperfeed.recommend.models import LibraryItem
 
 CHUNK = 900
@@ -86,19 +87,16 @@ def papers_by_doi(dois: Sequence[str]) -> dict[str, int]:
 
 def _by_title(title: str) -> int | None:
     """The visible paper whose normalised title equals this one's, found through the keyword index."""
-    from paperfeed.core.search_query import parse_query
-    from paperfeed.papers.services.search import SearchFilters, get_backend
-    from paperfeed.papers.services.search.sqlite_fts import RANK_CAP
-
     wanted = normalise_title(title)
     if len(wanted) < 8:  # "Introduction", "Notes": too short to identify a paper by
         return None
-    query = parse_query(wanted)
-    if not query.positive:
+    request = SearchRequest(wanted, "keyword", page_size=TITLE_CANDIDATES)
+    if not request.has_words:
         return None
-    ids, relaxed = get_backend().ranking(query, SearchFilters(), TITLE_CANDIDATES, RANK_CAP)
-    if relaxed or not ids:
+    found = find(request)
+    if found.relaxed or not found.ids:
         return None
+    ids = found.ids
     for pid, candidate in Paper.objects.visible().filter(id__in=ids).values_list("id", "title"):
         if normalise_title(candidate) == wanted:
             return pid

@@ -27,6 +27,7 @@ from paperfeed.core import recommend
 from paperfeed.core.embedder import MODEL_NAME
 from paperfeed.core.trending import trending_scores
 from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization, Paper, PaperEmbedding, Vote
+from paperfeed.papers.retrieval.embeddings import stack
 from paperfeed.papers.services.cards import PaperCard, cards_for_ids
 from paperfeed.recommend.models import UserModelState
 from paperfeed.recommend.services import terms as term_service
@@ -205,7 +206,7 @@ def _build_pool(model: str, start: date | None, end: date | None) -> CandidatePo
     ids = sorted((pid for pid in vectors if pid in meta), key=lambda pid: (listed[pid], pid), reverse=True)
     if not ids:
         return empty
-    matrix = np.frombuffer(b"".join(vectors[pid] for pid in ids), dtype=np.float16).reshape(len(ids), -1)
+    matrix = stack([vectors[pid] for pid in ids], as_float32=False)
     texts = [meta[pid][1] for pid in ids]
     index = term_service.current_index()
     return CandidatePool(

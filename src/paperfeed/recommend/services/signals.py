@@ -22,6 +22,7 @@ from django.db.models import Count, F, Q, Sum
 from paperfeed.community.models import Collection, CollectionItem
 from paperfeed.core.embedder import MODEL_NAME
 from paperfeed.papers.models import Paper, PaperEmbedding, Vote
+from paperfeed.papers.retrieval.embeddings import stored as stored_vector
 from paperfeed.recommend.models import Dismissal, LibraryItem
 
 MAX_POSITIVES = 2000
@@ -82,7 +83,7 @@ def _matrix(rows: list[np.ndarray]) -> np.ndarray:
 def _vector(blob) -> np.ndarray | None:
     if blob is None:
         return None
-    vector = np.frombuffer(bytes(blob), dtype=np.float16)
+    vector = stored_vector(blob)
     return vector if vector.shape[0] == DIMENSIONS else None
 
 

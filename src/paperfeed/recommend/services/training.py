@@ -29,6 +29,7 @@ from paperfeed.core import recommend
 from paperfeed.core import terms as core_terms
 from paperfeed.core.embedder import MODEL_NAME, Embedder, paper_text
 from paperfeed.papers.models import Paper, PaperEmbedding
+from paperfeed.papers.retrieval.embeddings import stored as stored_vector
 from paperfeed.recommend.models import LibraryItem, UserModelState
 from paperfeed.recommend.services import signals as signal_service
 from paperfeed.recommend.services import terms as term_service
@@ -97,7 +98,7 @@ def background_sample(model: str = MODEL_NAME, size: int = BACKGROUND_SIZE) -> B
             for start in range(0, len(draws), CHUNK):
                 chunk = stored.filter(paper_id__in=draws[start : start + CHUNK]).order_by("paper_id")
                 rows += [(pid, bytes(b)) for pid, b in chunk.values_list("paper_id", "vector")]
-    kept = [(pid, np.frombuffer(b, dtype=np.float16)) for pid, b in rows[:size]]
+    kept = [(pid, stored_vector(b)) for pid, b in rows[:size]]
     kept = [(pid, v) for pid, v in kept if v.shape[0] == signal_service.DIMENSIONS]
     matrix = np.vstack([v for _, v in kept]).astype(np.float32) if kept else np.zeros((0, DIMENSIONS), "f4")
     sample = Background(time.monotonic(), [pid for pid, _ in kept], matrix)
@@ -308,7 +309,7 @@ def refit_users(
 
 def embed_library_items(embedder: Embedder, limit: int | None = None) -> int:
     """Embed the title and abstract of library items that matched no paper; returns how many were embedded."""
-    from paperfeed.papers.services.vectors import to_blob
+    from paperfeed.papers.retrieval.embeddings import to_blob
 
     todo = (
         LibraryItem.objects.filter(paper__isnull=True)

@@ -1,4 +1,5 @@
-"""paperfeed index: embed the papers that have no embedding yet and bring the vector index in step."""
+"""paperfeed index: bring the keyword index in step, embed the papers that have no embedding yet and bring the
+vector index in step."""
 
 from __future__ import annotations
 
@@ -11,18 +12,23 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from paperfeed.core.embedder import MiniLMEmbedder, ModelError, default_embedder
-from paperfeed.papers.services import vectors
+from paperfeed.papers.retrieval import rebuild_keyword_index, sync_keyword_index, vectors
 from paperfeed.papers.services.embedding import embed_pending
 
 
 class Command(BaseCommand):
     help = (
-        "Compute embeddings for papers that have none (all of them with --rebuild) and update the vector "
-        "index, rebuilding it when it is missing or out of step. --watch keeps doing so in the background."
+        "Bring the keyword index in step with the database (rebuild it with --rebuild), compute embeddings for "
+        "papers that have none (all of them with --rebuild) and update the vector index, rebuilding it when it is "
+        "missing or out of step. --watch keeps doing so in the background."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--rebuild", action="store_true", help="embed every paper again and rebuild the index")
+        parser.add_argument(
+            "--rebuild",
+            action="store_true",
+            help="rebuild the keyword index, embed every paper again and rebuild the vector index",
+        )
         parser.add_argument(
             "--watch", type=float, metavar="SECONDS", help="run forever, looking for new papers every SECONDS"
         )
@@ -66,7 +72,25 @@ class Command(BaseCommand):
             self.stdout.write(f"Recommendations: {', '.join(parts)}.")
             self.stdout.flush()
 
+    def keyword_index(self, rebuild: bool, quiet: bool) -> None:
+        """Rebuild the keyword index (--rebuild) or apply the changes to papers it has not seen yet."""
+        bar = tqdm(desc="Keyword index", unit=" papers", file=sys.stderr, disable=None if not quiet else True)
+
+        def progress(done: int, total: int) -> None:
+            bar.total = total
+            bar.n = done
+            bar.refresh()
+
+        report = rebuild_keyword_index(progress) if rebuild else sync_keyword_index(progress)
+        bar.close()
+        if report.action == "rebuilt":
+            why = "" if rebuild else f" ({report.reason})"
+            self.stdout.write(f"Rebuilt the keyword index{why}: {report.papers:,} papers.")
+        elif report.action == "applied" and not quiet:
+            self.stdout.write(f"Keyword index: brought {report.papers:,} changed papers up to date.")
+
     def run_once(self, embedder, rebuild: bool, quiet: bool = False) -> None:
+        self.keyword_index(rebuild, quiet)
         bar = tqdm(desc="Embedding", unit=" papers", file=sys.stderr, disable=None if not quiet else True)
 
         def progress(done: int, total: int) -> None:

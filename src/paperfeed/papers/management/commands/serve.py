@@ -23,8 +23,9 @@ from paperfeed.core.embedder import (
     default_model_path,
     verify_model_file,
 )
-from paperfeed.papers.services import demo, vectors
-from paperfeed.papers.services.progress import file_progress
+from paperfeed.papers.retrieval import keyword_problem, sync_keyword_index, vectors
+from paperfeed.papers.services import demo
+from paperfeed.papers.services.progress import count_progress, file_progress
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 INDEXER_INTERVAL = 60  # seconds between the background indexer's looks for new papers
@@ -140,6 +141,20 @@ class Command(BaseCommand):
                 indexer.terminate()
                 indexer.wait(timeout=30)
 
+    def check_keyword_index(self) -> None:
+        """Bring the keyword index in step (rebuilt, with a message, when missing, damaged or out of step)."""
+        reason = keyword_problem()
+        if reason is None:
+            return
+        self.stdout.write(f"Keyword index: {reason}; bringing it up to date…")
+        update, close = count_progress("Keyword index")
+        report = sync_keyword_index(update)
+        close()
+        if report.action == "rebuilt":
+            self.stdout.write(f"Keyword index rebuilt: {report.papers:,} papers.")
+        else:
+            self.stdout.write(f"Keyword index up to date ({report.papers:,} papers changed).")
+
     def check_search_by_meaning(self) -> None:
         """Stop on a missing or corrupt model; rebuild a vector index that is missing or out of step."""
         try:
@@ -148,6 +163,7 @@ class Command(BaseCommand):
                 raise ModelError(f"the tokenizer file {TOKENIZER_PATH} is missing; {TOKENIZER_FIX}")
         except ModelError as error:
             raise CommandError(f"cannot start: {error}", returncode=2) from None
+        self.check_keyword_index()
         reason = vectors.problem(MODEL_NAME)
         if reason and vectors.database_state(MODEL_NAME).count:
             self.stdout.write(f"Vector index: {reason}; rebuilding it from the stored embeddings…")

@@ -22,8 +22,8 @@ from django.db import connection
 from usearch.index import Index
 
 from paperfeed.papers.models import PaperEmbedding
+from paperfeed.papers.retrieval.embeddings import DIMENSIONS, stack
 
-DIMENSIONS = 384
 BUILD_CHUNK = 20_000
 
 
@@ -77,15 +77,7 @@ def problem(model: str) -> str | None:
     return None
 
 
-def to_blob(vector: np.ndarray) -> bytes:
-    return np.asarray(vector, dtype=np.float16).tobytes()
-
-
-def from_blob(blob: bytes) -> np.ndarray:
-    return np.frombuffer(blob, dtype=np.float16).astype(np.float32)
-
-
-def _new_index() -> Index:
+def new_index() -> Index:
     return Index(ndim=DIMENSIONS, metric="cos", dtype="f16", connectivity=16, expansion_add=128, expansion_search=64)
 
 
@@ -104,7 +96,7 @@ def _write(index: Index, model: str, state: IndexState) -> None:
 def rebuild(model: str, on_progress: Callable[[int, int], None] | None = None) -> IndexState:
     """Build the index afresh from every stored embedding of `model`."""
     state = database_state(model)
-    index = _new_index()
+    index = new_index()
     done = 0
     last = 0
     while True:
@@ -116,7 +108,7 @@ def rebuild(model: str, on_progress: Callable[[int, int], None] | None = None) -
         if not rows:
             break
         keys = np.array([pid for pid, _ in rows], dtype=np.uint64)
-        vectors = np.frombuffer(b"".join(bytes(v) for _, v in rows), dtype=np.float16).reshape(len(rows), DIMENSIONS)
+        vectors = stack([v for _, v in rows], as_float32=False)
         index.add(keys, vectors)
         done += len(rows)
         last = rows[-1][0]

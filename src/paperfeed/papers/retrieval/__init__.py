@@ -1,0 +1,58 @@
+"""Retrieval: the one component that answers "which papers match this request".
+
+Everything that finds papers — the search page, both APIs, feeds of searches, digest saved searches, library
+matching, similar papers and the evaluations — calls `find` (or `matches`, `similar_papers`) with a
+`SearchRequest`. Inside: the keyword engine (engine.py, tantivy) and its index kept in step with the database
+(keyword.py), the vector store (vectors.py, usearch), the meaning side (meaning.py), the stored-embedding codec
+(embeddings.py) and the fusion (find.py). Nothing outside this package writes engine syntax or reads index files.
+"""
+
+from django.db import transaction
+
+from paperfeed.papers.retrieval import keyword
+from paperfeed.papers.retrieval.find import FUSION_DEPTH, KEYWORD_WEIGHT, RRF_K, Found, Hit, find, matches
+from paperfeed.papers.retrieval.meaning import similar_papers
+from paperfeed.papers.retrieval.request import MODES, PAGE_SIZE, FilterError, Filters, SearchRequest
+
+
+def keyword_problem() -> str | None:
+    """Why the keyword index does not reflect the database now, or None."""
+    return keyword.problem()
+
+
+def sync_keyword_index(on_progress=None) -> keyword.SyncReport:
+    """Bring the keyword index in step with the database now (at start-up, and in `paperfeed index`)."""
+    return keyword.sync(block=True, on_progress=on_progress)
+
+
+def rebuild_keyword_index(on_progress=None) -> keyword.SyncReport:
+    """Rebuild the keyword index from the database (`paperfeed index --rebuild`)."""
+    return keyword.rebuild(on_progress=on_progress)
+
+
+def keep_in_step(wait: bool = False) -> None:
+    """Once the current transaction commits, apply its changes to papers to the keyword index (searches would
+    apply them anyway before answering; this keeps that work off the next visitor's request). wait: also when
+    another process is writing the index (a loader that must leave it in step when it finishes)."""
+    transaction.on_commit(lambda: keyword.sync(block=wait))
+
+
+__all__ = [
+    "keep_in_step",
+    "keyword_problem",
+    "rebuild_keyword_index",
+    "sync_keyword_index",
+    "FUSION_DEPTH",
+    "KEYWORD_WEIGHT",
+    "MODES",
+    "PAGE_SIZE",
+    "RRF_K",
+    "FilterError",
+    "Filters",
+    "Found",
+    "Hit",
+    "SearchRequest",
+    "find",
+    "matches",
+    "similar_papers",
+]

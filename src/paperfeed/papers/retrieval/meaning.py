@@ -1,0 +1,138 @@
+"""Search by meaning: the query's embedding against the vector index, with the same filters as keyword search."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+
+from paperfeed.core.embedder import ModelError, default_embedder
+from paperfeed.papers.models import PaperEmbedding
+from paperfeed.papers.retrieval import keyword, vectors
+from paperfeed.papers.retrieval.embeddings import from_blob, stack
+from paperfeed.papers.retrieval.request import Filters
+
+log = logging.getLogger(__name__)
+MAX_CANDIDATES = 20_000  # neighbours looked at before a narrow filter is answered from the candidates it admits
+IDS_CHUNK = 900
+# Work a search does beside the request's thread: embedding the query while the keyword side runs.
+side_work = ThreadPoolExecutor(max_workers=2, thread_name_prefix="paperfeed-search")
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """A query's embedding by `model` and its `depth` nearest papers in the index, before any filter (None: the
+    index went away)."""
+
+    model: str
+    vector: np.ndarray
+    depth: int
+    nearest: list[tuple[int, float]] | None
+
+
+def model_name() -> str | None:
+    """The embedding model's name when search by meaning can answer here (a model and a vector index)."""
+    try:
+        embedder = default_embedder()
+    except ModelError:
+        log.exception("the embedding model cannot be loaded; searching by keyword only")
+        return None
+    return embedder.name if vectors.available(embedder.name) else None
+
+
+def embed_query(text: str) -> np.ndarray:
+    return np.asarray(default_embedder().embed_query(text), dtype=np.float32)
+
+
+def in_background(text: str, depth: int) -> Future[Meaning] | None:
+    """Start embedding `text` and finding its `depth` nearest papers on a worker thread, so that keyword matching
+    runs meanwhile. None when there is no model or no vector index.
+
+    onnxruntime releases the GIL while it works; usearch keeps it for its k-NN (under a millisecond).
+    """
+    model = model_name()
+    if model is None:
+        return None
+    return side_work.submit(_meaning, default_embedder().embed_query, model, text, depth)
+
+
+def _meaning(embed: Callable[[str], np.ndarray], model: str, text: str, depth: int) -> Meaning:
+    vector = embed(text)
+    # The index lookup needs no database (whose connections are per thread), so it is done here too.
+    return Meaning(model, vector, depth, vectors.nearest(model, vector, depth))
+
+
+def ranking(meaning: Meaning, filters: Filters, among: frozenset[int] | None = None) -> list[int] | None:
+    """Up to `meaning.depth` paper ids nearest in meaning to the query that pass the filters (and are `among`
+    these, when given), nearest first; None without an index."""
+    if among is not None:
+        return nearest_among(meaning.model, meaning.vector, passing_all(among, filters), meaning.depth)
+    depth, wanted, found = meaning.depth, meaning.depth, meaning.nearest
+    while True:
+        if found is None:
+            return None
+        kept = keyword.passing([pid for pid, _ in found], filters)
+        # Filters can discard most neighbours: look further until enough pass or nothing more is there.
+        if len(kept) >= depth or len(found) < wanted:
+            return kept[:depth]
+        if wanted >= MAX_CANDIDATES:
+            # A narrow filter: rank exactly the papers it admits rather than hope they come up among neighbours.
+            admitted = keyword.admitted(filters)
+            return nearest_among(meaning.model, meaning.vector, admitted, depth)
+        wanted *= 4
+        found = vectors.nearest(meaning.model, meaning.vector, wanted)
+
+
+def passing_all(ids: frozenset[int], filters: Filters) -> list[int]:
+    return keyword.passing(sorted(ids), filters)
+
+
+def scored_among(
+    model: str, vector: np.ndarray, paper_ids: Sequence[int], cache: dict | None = None
+) -> list[tuple[int, float]]:
+    """Exact cosine similarity of these papers' stored embeddings to `vector`, best first. `cache` keeps the
+    papers' matrix for the next call with the same papers (a digest run's saved searches over one window)."""
+    key = (model, tuple(paper_ids))
+    if cache is not None and key in cache:
+        ids, matrix = cache[key]
+    else:
+        ids, matrix = _stored_matrix(model, key[1])
+        if cache is not None:
+            cache[key] = (ids, matrix)
+    if not ids:
+        return []
+    similarity = matrix @ np.asarray(vector, dtype=np.float32)
+    order = np.argsort(-similarity, kind="stable")
+    return [(ids[i], float(similarity[i])) for i in order]
+
+
+def _stored_matrix(model: str, paper_ids: tuple[int, ...]) -> tuple[list[int], np.ndarray]:
+    ids, blobs = [], []
+    for start in range(0, len(paper_ids), IDS_CHUNK):
+        chunk = list(paper_ids[start : start + IDS_CHUNK])
+        rows = PaperEmbedding.objects.filter(model=model, paper_id__in=chunk).values_list("paper_id", "vector")
+        for pid, blob in rows:
+            ids.append(pid)
+            blobs.append(blob)
+    return ids, stack(blobs)
+
+
+def nearest_among(model: str, vector: np.ndarray, paper_ids: Sequence[int], depth: int) -> list[int]:
+    return [pid for pid, _ in scored_among(model, vector, paper_ids)[:depth]]
+
+
+def similar_papers(paper_id: int, k: int = 6) -> list[int] | None:
+    """The k papers nearest in meaning to this one (itself and hidden papers excluded); None when it has no
+    embedding or there is no index."""
+    stored = PaperEmbedding.objects.filter(paper_id=paper_id).values_list("model", "vector").first()
+    if stored is None:
+        return None
+    model, blob = stored
+    # A few neighbours more than shown, so that a hidden one or two leave the list full.
+    found = vectors.nearest(model, from_blob(blob), 2 * k + 1)
+    if found is None:
+        return None
+    return keyword.passing([pid for pid, _ in found if pid != paper_id], Filters())[:k]
