@@ -45,9 +45,11 @@ unit vectors, e.g. MiniLM's 384 dimensions)
     (cast to float16). A synthetic paper's row is its parent's vector (renormalised) plus Gaussian noise
     N(0, σ²) in every dimension, renormalised to unit length. For a unit vector v and noise n with σ² per
     dimension, |n|² ≈ dσ² and v·n ≈ 0, so cos(v, v + n) ≈ 1/√(1 + dσ²); σ = √((1/c² − 1)/d) gives a cosine of
-    c = 0.9 to the parent: σ ≈ 0.0247 for d = 384 (measured: mean 0.90, standard deviation about 0.02). Every source
-    paper must have a vector in FILE (its row is copied and any of them may be a parent); the run stops with a
-    clear message otherwise. The text and the embeddings use separate random streams, so papers.jsonl.gz is the
+    c = 0.9 to the parent: σ ≈ 0.0247 for d = 384. Measured on the demo corpus's MiniLM vectors: cosine to the
+    parent 0.900 on average (standard deviation 0.0075, range 0.87 to 0.93), while a real paper's nearest other
+    real paper is at 0.64 on average, so a synthetic paper's nearest real paper is its parent. Every source paper
+    must have a vector in FILE (its row is copied and any of them may be a parent); the run stops with a clear
+    message otherwise. The text and the embeddings use separate random streams, so papers.jsonl.gz is the
     same with or without --embeddings.
 
 Determinism
@@ -56,8 +58,9 @@ Determinism
 
 Scale
     The work is streamed in chunks of 10,000 papers (lines and embedding rows written as they are made, the
-    compression running in a second thread), so memory stays about 1 GB at 2.7 million papers, mostly the source
-    papers kept as sentences, words and author pools. Progress, with the rate, goes to stderr every 100,000 papers.
+    compression running in a second thread), so memory stays well under 1 GB at 2.7 million papers (600 MB
+    measured at 400,000 from the full source with vectors), mostly the source papers kept as sentences, words and
+    author pools. Progress, with the rate, goes to stderr every 100,000 papers.
     Files are written under a `.part` name and renamed when complete.
 """
 

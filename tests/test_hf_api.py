@@ -24,7 +24,6 @@ from replay import FIXTURES
 from paperfeed.community.models import AuthorClaim, Comment, Profile
 from paperfeed.community.services.submissions import submit_paper
 from paperfeed.papers.models import Author, Organization, Paper, Vote
-from paperfeed.papers.services.search import reindex
 
 HF_FIXTURES = [
     FIXTURES / "hf" / name
@@ -149,7 +148,6 @@ def test_hidden_papers_appear_nowhere(client, corpus):
     vote("2606.00001", "ada")
     hidden = Paper.objects.get(arxiv_id="2606.00001")
     Paper.objects.filter(pk=hidden.pk).update(hidden=True)
-    reindex([hidden.pk])
     assert ids(get_json(client, "/api/daily_papers?date=2026-06-30")) == ["2606.00002"]
     assert "2606.00001" not in ids(get_json(client, "/api/daily_papers?sort=trending"))
     assert "2606.00001" not in ids(get_json(client, "/api/daily_papers?limit=100"))
@@ -455,7 +453,6 @@ from paperfeed.community.services.comments import post_comment
 from paperfeed.community.services.submissions import submit_paper
 from paperfeed.community.services.votes import set_vote
 from paperfeed.papers.models import Paper
-from paperfeed.papers.services.search import reindex
 
 def member(name, display=""):
     user = User.objects.create_user(name, f"{name}@example.org", "a long enough password")
@@ -471,7 +468,6 @@ for user, ids in ((ada, ["2606.00002", "2606.00008", "2606.00001"]), (alan, ["26
 post_comment(ada, paper["2606.00001"], "The mixing is the point.")
 submit_paper(grace, "2606.00009")
 Paper.objects.filter(arxiv_id="2606.00010").update(hidden=True)
-reindex([paper["2606.00010"].pk])
 print(timezone.localdate().isoformat())
 """
 

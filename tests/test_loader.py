@@ -170,10 +170,10 @@ def test_a_new_version_updates_the_paper_and_keeps_votes_and_entries(small_file,
     assert paper.votes.count() == 1
     assert sorted(paper.daily_entries.values_list("day", flat=True)) == [date(2026, 6, 30), date(2026, 7, 1)]
     # The keyword index follows the new title.
-    from paperfeed.core.search_query import parse_query
-    from paperfeed.papers.services.search import SearchFilters, search_papers
+    from paperfeed.papers.retrieval import SearchRequest
+    from paperfeed.papers.services.search import search_papers
 
-    assert [c.paper.arxiv_id for c in search_papers(parse_query("v2 graph"), SearchFilters()).cards] == ["2606.00002"]
+    assert [c.paper.arxiv_id for c in search_papers(SearchRequest("v2 graph", "keyword")).cards] == ["2606.00002"]
 
 
 def test_an_older_version_does_not_overwrite_a_newer_one(small_file, tmp_path):

@@ -9,7 +9,6 @@ import pytest
 from conftest import SMALL, member, signed_in
 from conftest import card_titles as titles
 from django.contrib.auth.models import User
-from django.db import connection
 from django.test import Client
 
 from paperfeed.community.models import AuthorClaim, Comment, Profile
@@ -43,9 +42,9 @@ def keyword(client: Client, q: str) -> list[str]:
 
 
 def search_index_ids() -> set[int]:
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT rowid FROM papers_search")
-        return {row[0] for row in cursor.fetchall()}
+    from paperfeed.papers.retrieval import keyword as keyword_index
+
+    return keyword_index.indexed_ids()
 
 
 # --- hidden papers ---

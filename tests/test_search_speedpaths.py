@@ -149,14 +149,12 @@ def embedded(corpus, settings, tmp_path):
 
 @pytest.mark.parametrize("category", [None, "cs.CL", "math.CO"])
 def test_search_by_meaning_looks_further_when_filters_drop_the_first_neighbours(embedded, category):
-    from paperfeed.papers.services.search.semantic import meaning_in_background, semantic_ranking
+    from paperfeed.papers.retrieval import Filters, vectors
+    from paperfeed.papers.retrieval import meaning as meaning_side
 
-    from paperfeed.papers.retrieval import vectors
-    from paperfeed.papers.services.search import SearchFilters
-
-    meaning = meaning_in_background("teaching robot arms from human demonstrations", depth=2).result()
+    meaning = meaning_side.in_background("teaching robot arms from human demonstrations", depth=2).result()
     everything = vectors.nearest(meaning.model, meaning.vector, 10)
     assert meaning.nearest == everything[:2]  # looked up on the worker thread, beside the keyword pass
     categories = dict(Paper.objects.values_list("id", "categories"))
     passing = [pid for pid, _ in everything if category is None or category in categories[pid]]
-    assert semantic_ranking(meaning, SearchFilters(category=category)) == passing[:2]
+    assert meaning_side.ranking(meaning, Filters(category=category)) == passing[:2]

@@ -68,7 +68,7 @@ def test_hybrid_is_the_default_and_fuses_both(client, embedded):
     html = response.content.decode()
     assert 'value="hybrid" checked' in html
     assert titles(response)[0].startswith("MLP-Mixer Revisited")
-    assert "<mark>Multilayer</mark> <mark>Perceptrons</mark>" in html  # words marked on the page shown
+    assert "<mark>Multilayer Perceptrons</mark>" in html  # words marked on the page shown
 
 
 def test_filters_apply_to_semantic_search(client, embedded):

@@ -252,3 +252,17 @@ def test_noise_sigma_gives_the_wanted_cosine():
     noisy = v + rng.standard_normal((2000, 384)) * synthetic_corpus.noise_sigma(384, cosine=0.8)
     cosines = noisy @ v / np.linalg.norm(noisy, axis=1)
     assert cosines.mean() == pytest.approx(0.8, abs=0.01)
+
+
+def test_synthetic_ids_skip_the_numbers_real_papers_hold():
+    rng = np.random.default_rng(3)
+    taken = ["1812.00001", "1812.00003", "2503.11731"]
+    days, months, numbers, yymm = synthetic_corpus.synthetic_dates_and_ids(20_000, rng, taken)
+    december = numbers[months == yymm.index("1812")]
+    assert len(december) > 3 and not {1, 3} & set(december.tolist())
+    assert sorted(december.tolist())[:3] == [2, 4, 5]
+    ids = {f"{yymm[m]}.{n:05d}" for m, n in zip(months.tolist(), numbers.tolist(), strict=True)}
+    assert len(ids) == 20_000
+    # Numbered in order of listing day within each month.
+    order = np.lexsort((numbers, months))
+    assert (np.diff(days[order])[np.diff(months[order]) == 0] >= 0).all()

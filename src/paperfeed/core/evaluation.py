@@ -15,6 +15,8 @@ from pathlib import Path
 
 import orjson
 
+from paperfeed.core.arxiv_ids import parse_arxiv_id
+
 
 @dataclass(frozen=True)
 class BeirDocument:
@@ -156,3 +158,78 @@ def evaluate(run: Mapping[str, Sequence[str]], judgments: Mapping[str, Mapping[s
     if not count:
         return Scores(0.0, 0.0, 0)
     return Scores(math.fsum(ndcg) / count, math.fsum(recall) / count, count)
+
+
+# --- known-item search: one paper a person wants, and what they type to find it ---
+
+
+@dataclass(frozen=True)
+class KnownItem:
+    arxiv_id: str
+    query: str
+    line: int
+
+
+class KnownItemError(ValueError):
+    """A malformed line of a known-item file; str() is `FILE:LINE: what is wrong`."""
+
+
+def read_known_items(path: Path) -> list[KnownItem]:
+    """A known-item file: `ARXIV_ID<TAB>QUERY` per line; blank lines and lines starting with # are skipped."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise KnownItemError(f"{path}: cannot be read ({error.strerror or error})") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise KnownItemError(f"{path}:{line}: not UTF-8 text") from None
+    items: list[KnownItem] = []
+    seen: dict[tuple[str, str], int] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        parts = line.split("\t")
+        if len(parts) != 2:
+            raise KnownItemError(
+                f"{path}:{number}: expected an arXiv id and a query separated by one tab, found {len(parts) - 1} tabs"
+            )
+        paper, query = parts[0].strip(), " ".join(parts[1].split())
+        parsed = parse_arxiv_id(paper)
+        if parsed is None:
+            raise KnownItemError(f"{path}:{number}: {paper[:40]!r} is not an arXiv id (e.g. 2606.01234)")
+        if not query:
+            raise KnownItemError(f"{path}:{number}: the query is empty")
+        key = (parsed.id, query)
+        if key in seen:
+            raise KnownItemError(f"{path}:{number}: the same paper and query as line {seen[key]}")
+        seen[key] = number
+        items.append(KnownItem(parsed.id, query, number))
+    if not items:
+        raise KnownItemError(f"{path}: no known items in it (lines of ARXIV_ID<TAB>QUERY)")
+    return items
+
+
+@dataclass(frozen=True)
+class KnownItemScores:
+    found_in_top_10: int
+    reciprocal_rank_sum: float  # 1 / rank of the paper within the first 100 results (0 when not there)
+    queries: int
+
+    @property
+    def found_share(self) -> float:
+        return self.found_in_top_10 / self.queries if self.queries else 0.0
+
+    @property
+    def mrr(self) -> float:
+        return self.reciprocal_rank_sum / self.queries if self.queries else 0.0
+
+
+def known_item_scores(ranks: Sequence[int | None]) -> KnownItemScores:
+    """Scores from each query's rank of its paper (1-based; None: not in the results)."""
+    return KnownItemScores(
+        sum(1 for r in ranks if r is not None and r <= 10),
+        math.fsum(1.0 / r for r in ranks if r is not None),
+        len(ranks),
+    )

@@ -358,15 +358,25 @@ def _marks_query(searcher: tantivy.Searcher, query: SearchQuery, match_all: bool
     return tantivy.Query.boolean_query([(tantivy.Occur.Should, compiled), *extra])
 
 
+_JOINER = re.compile(rb"[\s\-]{0,3}")  # marks this close together read as one: "multi-layer perceptron"
+
+
 def _to_html(fragment: str, ranges) -> str:
+    """The fragment escaped, with <mark> around the engine's highlighted byte ranges (neighbours merged)."""
     raw = fragment.encode()
-    out, last = [], 0
+    spans: list[list[int]] = []
     for r in sorted(ranges, key=lambda r: r.start):
-        if r.start < last:
-            continue
-        out.append(escape(raw[last : r.start].decode(errors="replace")))
-        out.append("<mark>" + escape(raw[r.start : r.end].decode(errors="replace")) + "</mark>")
-        last = r.end
+        if spans and r.start <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], r.end)
+        elif spans and _JOINER.fullmatch(raw[spans[-1][1] : r.start]):
+            spans[-1][1] = r.end
+        else:
+            spans.append([r.start, r.end])
+    out, last = [], 0
+    for start, end in spans:
+        out.append(escape(raw[last:start].decode(errors="replace")))
+        out.append("<mark>" + escape(raw[start:end].decode(errors="replace")) + "</mark>")
+        last = end
     out.append(escape(raw[last:].decode(errors="replace")))
     return "".join(out)
 

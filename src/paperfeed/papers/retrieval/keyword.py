@@ -412,3 +412,20 @@ def strict(query: SearchQuery, filters: Filters, among: frozenset[int]) -> list[
     if compiled is None:
         return []
     return engine.ranked(found, compiled, engine.count(found, compiled), count=False).ids
+
+
+def indexed_ids() -> set[int]:
+    """Every paper id in the keyword index (for checks: `paperfeed index --check` and the tests)."""
+    found = searcher()
+    query = engine.all_papers(Filters())
+    return set(engine.ranked(found, query, max(engine.count(found, query), 1), count=False).ids)
+
+
+def verify() -> str | None:
+    """Whether the keyword index holds exactly the papers anyone may see, as stored now (None: it does)."""
+    in_index = indexed_ids()
+    visible = set(Paper.objects.visible().values_list("id", flat=True))
+    if in_index == visible:
+        return None
+    missing, extra = visible - in_index, in_index - visible
+    return f"the keyword index lacks {len(missing):,} visible papers and holds {len(extra):,} it should not"

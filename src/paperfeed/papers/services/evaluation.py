@@ -1,135 +1,129 @@
-"""`paperfeed eval beir`: the site's keyword, semantic and hybrid ranking, measured on a BEIR dataset.
+"""The evaluations of search, run through the product's own path: `retrieval.find`, as the search page calls it.
 
-The dataset is indexed apart from the site's database, into an in-memory FTS5 table and an in-memory usearch
-index built exactly like the site's (same tokenizer, BM25 weights, query parsing, embedder, HNSW settings and
-fusion), so the figures are those of the site's ranking. The live site's RANK_CAP latency guard (rank only the
-2,000 most recently added matches of a very broad query) is not applied: it is a trade of latency for recency on
-a growing list of papers, and recency means nothing in a fixed benchmark.
+`eval beir` loads a BEIR dataset into a scratch site (its own data directory and database): the documents become
+papers through the loader, their embeddings are stored and indexed as the indexer does, and each query is one
+`find(SearchRequest(text, mode))`. `eval known-items` asks the site's own papers.
 """
 
 from __future__ import annotations
 
-import hashlib
-import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from paperfeed.core.embedder import Embedder
-from paperfeed.core.evaluation import BeirSet, Scores, evaluate
-from paperfeed.core.fusion import reciprocal_rank_fusion
-from paperfeed.core.search_query import fts5_tiers, meaning_text, parse_query
-from paperfeed.papers.retrieval import vectors
-from paperfeed.papers.services.search import FUSION_DEPTH, KEYWORD_WEIGHT, RRF_K
-from paperfeed.papers.services.search.sqlite_fts import BM25_WEIGHTS, TOKENIZER
+from paperfeed.core.embedder import Embedder, paper_text
+from paperfeed.core.evaluation import BeirSet, KnownItem, KnownItemScores, Scores, evaluate, known_item_scores
+from paperfeed.core.records import PaperRecord
+from paperfeed.papers.models import Paper
+from paperfeed.papers.retrieval import MODES, SearchRequest, find, sync_keyword_index, vectors
+from paperfeed.papers.services.embedding import store
+from paperfeed.papers.services.loading import LoadSummary, PaperLoader
 
-MODES = ("keyword", "semantic", "hybrid")
-TOP = 100  # Recall@100 needs a hundred results per query
-
-
-class KeywordIndex:
-    """The documents in an FTS5 table shaped like the site's papers_search."""
-
-    def __init__(self, data: BeirSet, weights: tuple[float, float, float] = BM25_WEIGHTS) -> None:
-        self.ids = [d.id for d in data.documents]
-        self.db = sqlite3.connect(":memory:")
-        self.db.execute(f"CREATE VIRTUAL TABLE s USING fts5(title, abstract, authors, tokenize = '{TOKENIZER}')")
-        self.db.executemany(
-            "INSERT INTO s(rowid, title, abstract, authors) VALUES (?, ?, ?, '')",
-            [(i, d.title, d.text) for i, d in enumerate(data.documents, start=1)],
-        )
-        self.set_weights(weights)
-
-    def set_weights(self, weights: tuple[float, float, float]) -> None:
-        rank = "bm25({:g}, {:g}, {:g})".format(*weights)
-        self.db.execute("INSERT INTO s(s, rank) VALUES ('rank', ?)", (rank,))
-
-    def search(self, text: str, depth: int = TOP) -> list[str]:
-        """As the site does: papers with every word, else with any word; tier after tier, each by BM25."""
-        query = parse_query(text)
-        for match_all in (True, False):
-            found: list[str] = []
-            for expression in fts5_tiers(query, match_all=match_all):
-                rows = self.db.execute(
-                    "SELECT rowid FROM s WHERE s MATCH ? ORDER BY rank LIMIT ?", (expression, depth - len(found))
-                ).fetchall()
-                found += [self.ids[rowid - 1] for (rowid,) in rows]
-            if found:
-                return found
-        return []
+TOP = 100  # Recall@100 and the reciprocal rank look at a hundred results per query
+LOAD_BATCH = 2000
 
 
-class DenseIndex:
-    """The documents' embeddings in a usearch index configured like the site's vector index."""
+class ScratchSiteError(RuntimeError):
+    """The evaluation was pointed at a site that already has papers."""
 
-    def __init__(
-        self,
-        data: BeirSet,
-        embedder: Embedder,
-        cache: Path | None = None,
-        on_progress: Callable[[int, int], None] | None = None,
-    ) -> None:
-        from paperfeed.core.embedder import paper_text
 
-        self.embedder = embedder
-        self.ids = [d.id for d in data.documents]
+def beir_arxiv_id(index: int) -> str:
+    """A made-up arXiv-shaped id for the index-th document of a BEIR corpus (the loader keys papers by them)."""
+    return f"0001.{index:05d}"
+
+
+def load_beir(data: BeirSet, embedder: Embedder | None, cache: Path | None, on_progress=None) -> dict[int, str]:
+    """Put the dataset's documents into this (empty) site as papers; paper id -> BEIR document id."""
+    if Paper.objects.exists():
+        raise ScratchSiteError("the site already has papers: a BEIR evaluation needs an empty scratch site")
+    if len(data.documents) > 99_999:
+        raise ScratchSiteError(f"{len(data.documents):,} documents: at most 99,999 fit the scratch site's ids")
+    loader = PaperLoader()
+    for start in range(0, len(data.documents), LOAD_BATCH):
+        records = [
+            PaperRecord(beir_arxiv_id(i), None, d.title or d.text[:80], d.text, (), ("beir",), "beir", *([None] * 4))
+            for i, d in enumerate(data.documents[start : start + LOAD_BATCH], start=start)
+        ]
+        loader.write(records, LoadSummary())
+    sync_keyword_index()
+    by_arxiv = dict(Paper.objects.values_list("arxiv_id", "id"))
+    documents = {by_arxiv[beir_arxiv_id(i)]: d.id for i, d in enumerate(data.documents)}
+    if embedder is not None:
+        ids = [by_arxiv[beir_arxiv_id(i)] for i in range(len(data.documents))]
         texts = [paper_text(d.title, d.text) for d in data.documents]
-        matrix = _cached(cache, embedder.name, texts)
-        if matrix is None:
-            parts = []
-            for start in range(0, len(texts), 256):
-                parts.append(embedder.embed(texts[start : start + 256]))
-                if on_progress:
-                    on_progress(min(start + 256, len(texts)), len(texts))
-            matrix = np.vstack(parts) if parts else np.zeros((0, embedder.dimensions), np.float32)
-            _store(cache, embedder.name, texts, matrix)
-        self.index = vectors._new_index()
-        self.index.add(np.arange(len(texts), dtype=np.uint64), matrix.astype(np.float16))
-
-    def search(self, text: str, depth: int = TOP) -> list[str]:
-        matches = self.index.search(self.embedder.embed_query(meaning_text(text, parse_query(text))), depth)
-        return [self.ids[int(key)] for key in matches.keys]
+        matrix = _embeddings(embedder, texts, cache, on_progress)
+        for start in range(0, len(ids), LOAD_BATCH):
+            store(embedder.name, ids[start : start + LOAD_BATCH], matrix[start : start + LOAD_BATCH])
+        vectors.rebuild(embedder.name)
+    return documents
 
 
-def _cache_file(cache: Path, model: str, texts: list[str]) -> Path:
-    digest = hashlib.sha256("\x1e".join([model, *texts]).encode()).hexdigest()[:24]
-    return cache / f"beir-{model}-{digest}.npy"
+def _embeddings(embedder: Embedder, texts: list[str], cache: Path | None, on_progress) -> np.ndarray:
+    """The texts' embeddings, from the cache when these very texts were embedded by this model before."""
+    import hashlib
 
-
-def _cached(cache: Path | None, model: str, texts: list[str]) -> np.ndarray | None:
-    if cache is None:
-        return None
-    try:
-        return np.load(_cache_file(cache, model, texts))
-    except (OSError, ValueError):
-        return None
-
-
-def _store(cache: Path | None, model: str, texts: list[str], matrix: np.ndarray) -> None:
+    file = None
     if cache is not None:
-        cache.mkdir(parents=True, exist_ok=True)
-        np.save(_cache_file(cache, model, texts), matrix.astype(np.float32))
+        digest = hashlib.sha256("\x1e".join([embedder.name, *texts]).encode()).hexdigest()[:24]
+        file = cache / f"beir-{embedder.name}-{digest}.npy"
+        try:
+            return np.load(file)
+        except (OSError, ValueError):
+            pass
+    parts = []
+    for start in range(0, len(texts), 256):
+        parts.append(embedder.embed(texts[start : start + 256]))
+        if on_progress:
+            on_progress(min(start + 256, len(texts)), len(texts))
+    matrix = np.vstack(parts) if parts else np.zeros((0, embedder.dimensions), np.float32)
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        np.save(file, matrix.astype(np.float32))
+    return matrix
 
 
-def evaluate_modes(
-    data: BeirSet, modes: tuple[str, ...], keyword: KeywordIndex | None, dense: DenseIndex | None
+def ranked(text: str, mode: str, depth: int = TOP) -> list[int]:
+    """The paper ids the site answers `text` with in `mode`, best first: the search page's own function."""
+    return find(SearchRequest(text, mode, page_size=depth)).ids
+
+
+def evaluate_beir(
+    data: BeirSet, documents: dict[int, str], modes: Sequence[str], on_query: Callable[[], None] | None = None
 ) -> dict[str, Scores]:
-    """nDCG@10 and Recall@100 of each mode over the judged queries of `data`."""
-    results: dict[str, Scores] = {}
-    words = {qid: keyword.search(text) for qid, text in data.queries.items()} if keyword else {}
-    meaning = {qid: dense.search(text) for qid, text in data.queries.items()} if dense else {}
+    """nDCG@10 and Recall@100 of each mode over the judged queries, each asked through `find`."""
+    results = {}
     for mode in modes:
-        if mode == "keyword":
-            run = words
-        elif mode == "semantic":
-            run = meaning
-        else:
-            run = {
-                qid: reciprocal_rank_fusion(
-                    [words[qid][:FUSION_DEPTH], meaning[qid][:FUSION_DEPTH]], k=RRF_K, weights=[KEYWORD_WEIGHT, 1.0]
-                )[:TOP]
-                for qid in data.queries
-            }
+        run = {}
+        for query_id, text in data.queries.items():
+            run[query_id] = [documents[pid] for pid in ranked(text, mode) if pid in documents]
+            if on_query:
+                on_query()
         results[mode] = evaluate(run, data.judgments)
+    return results
+
+
+class UnknownPapers(ValueError):
+    """Known items whose paper is not on this site."""
+
+
+def evaluate_known_items(
+    items: Sequence[KnownItem], modes: Sequence[str] = MODES, on_query: Callable[[], None] | None = None
+) -> dict[str, tuple[KnownItemScores, list[int | None]]]:
+    """Found-in-top-10 and mean reciprocal rank of each mode over the known items, on the site's own papers."""
+    wanted = {item.arxiv_id for item in items}
+    ids = dict(Paper.objects.visible().filter(arxiv_id__in=wanted).values_list("arxiv_id", "id"))
+    missing = [item for item in items if item.arxiv_id not in ids]
+    if missing:
+        raise UnknownPapers(missing)
+    results = {}
+    for mode in modes:
+        ranks: list[int | None] = []
+        for item in items:
+            answer = ranked(item.query, mode)
+            target = ids[item.arxiv_id]
+            ranks.append(answer.index(target) + 1 if target in answer else None)
+            if on_query:
+                on_query()
+        results[mode] = (known_item_scores(ranks), ranks)
     return results

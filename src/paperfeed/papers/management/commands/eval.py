@@ -1,11 +1,19 @@
-"""paperfeed eval beir DIR: the site's search quality (nDCG@10, Recall@100) on a BEIR dataset such as SciFact.
+"""paperfeed eval beir DIR: the site's search quality (nDCG@10, Recall@100) on a BEIR dataset such as SciFact,
+loaded into a scratch site and asked through the search page's own function.
+
+paperfeed eval known-items FILE.tsv: found-in-top-10 and mean reciprocal rank per mode over the site's papers.
 
 paperfeed eval recs: the "For you" ranking's quality (MAP@10, nDCG@10) for simulated readers of a dated corpus.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
+import shutil
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -15,8 +23,9 @@ from tqdm import tqdm
 
 from paperfeed.core import rec_eval
 from paperfeed.core.embedder import ModelError, default_embedder
-from paperfeed.core.evaluation import BeirError, read_beir
-from paperfeed.papers.services.evaluation import MODES, DenseIndex, KeywordIndex, evaluate_modes
+from paperfeed.core.evaluation import BeirError, KnownItemError, read_beir, read_known_items
+from paperfeed.papers.retrieval import MODES
+from paperfeed.papers.services import evaluation
 from paperfeed.recommend.services import evaluation as recs_evaluation
 
 
@@ -32,6 +41,12 @@ class Command(BaseCommand):
         beir.add_argument("directory", type=Path)
         beir.add_argument("--split", default="test", help="qrels split to score (default test; tune on train)")
         beir.add_argument("--mode", choices=[*MODES, "all"], default="all", help="which ranking (default all)")
+        beir.add_argument("--in-scratch-site", action="store_true", help=argparse.SUPPRESS)
+        beir.add_argument("--embedding-cache", type=Path, help=argparse.SUPPRESS)
+        known = kinds.add_parser("known-items", help="a file of ARXIV_ID<TAB>QUERY lines, over the site's papers")
+        known.add_argument("file", type=Path)
+        known.add_argument("--mode", choices=[*MODES, "all"], default="all", help="which ranking (default all)")
+        known.add_argument("--misses", action="store_true", help="also list the queries that missed the top 10")
         recs = kinds.add_parser("recs", help="recommendations for simulated readers (docs/recommendation-quality.md)")
         recs.add_argument(
             "--data", type=Path, help="a papers.jsonl(.gz) file to evaluate on (default: the site's own papers)"
@@ -50,31 +65,63 @@ class Command(BaseCommand):
     def handle(self, *args, kind: str, **options):
         if kind == "recs":
             return self.handle_recs(**options)
+        if kind == "known-items":
+            return self.handle_known_items(**options)
+        if not options["in_scratch_site"]:
+            return self.beir_in_scratch_site(**options)
         return self.handle_beir(**options)
 
-    def handle_beir(self, *, directory: Path, split: str, mode: str, **options):
+    def beir_in_scratch_site(self, *, directory: Path, split: str, mode: str, **options):
+        """Run this command again in a new, empty site of its own (a temporary data directory), then remove it."""
+        try:
+            read_beir(directory, split)  # a bad directory is reported before anything is set up
+        except BeirError as error:
+            raise CommandError(str(error), returncode=2) from None
+        scratch = Path(tempfile.mkdtemp(prefix="paperfeed-eval-"))
+        env = {**os.environ, "PAPERFEED_DATA_DIR": str(scratch)}
+        cache = Path(settings.DATA_DIR) / "eval-cache"  # the documents' embeddings, kept for the next run
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        try:
+            subprocess.run([sys.executable, "-m", "paperfeed", "migrate", "-v0"], env=env, check=True)
+            command = ["eval", "beir", str(directory), "--split", split, "--mode", mode, "--in-scratch-site"]
+            command += ["--embedding-cache", str(cache)]
+            done = subprocess.run([sys.executable, "-m", "paperfeed", *command], env=env)
+        except subprocess.CalledProcessError as error:
+            raise CommandError(f"could not set up the scratch site in {scratch} ({error})", returncode=2) from None
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        if done.returncode:
+            raise CommandError("the evaluation in the scratch site failed (see above)", returncode=done.returncode)
+
+    def handle_beir(self, *, directory: Path, split: str, mode: str, embedding_cache: Path | None, **options):
         try:
             data = read_beir(directory, split)
         except BeirError as error:
             raise CommandError(str(error), returncode=2) from None
         modes = MODES if mode == "all" else (mode,)
         started = time.perf_counter()
-        keyword = KeywordIndex(data) if {"keyword", "hybrid"} & set(modes) else None
-        dense = None
+        embedder = None
         if {"semantic", "hybrid"} & set(modes):
             try:
                 embedder = default_embedder()
             except ModelError as error:
                 raise CommandError(str(error), returncode=2) from None
-            bar = tqdm(desc="Embedding documents", unit=" docs", file=sys.stderr, disable=None)
+        bar = tqdm(desc="Loading and embedding documents", unit=" docs", file=sys.stderr, disable=None)
 
-            def progress(done: int, total: int) -> None:
-                bar.total, bar.n = total, done
-                bar.refresh()
+        def progress(done: int, total: int) -> None:
+            bar.total, bar.n = total, done
+            bar.refresh()
 
-            dense = DenseIndex(data, embedder, cache=Path(settings.DATA_DIR) / "eval-cache", on_progress=progress)
-            bar.close()
-        scores = evaluate_modes(data, modes, keyword, dense)
+        try:
+            documents = evaluation.load_beir(data, embedder, embedding_cache, progress)
+        except evaluation.ScratchSiteError as error:
+            raise CommandError(str(error), returncode=2) from None
+        bar.close()
+        queries = tqdm(
+            desc="Searching", total=len(data.queries) * len(modes), unit=" queries", file=sys.stderr, disable=None
+        )
+        scores = evaluation.evaluate_beir(data, documents, modes, on_query=queries.update)
+        queries.close()
         self.stdout.write(
             f"{directory} ({split}): {len(data.queries):,} queries, {len(data.documents):,} documents, "
             f"{time.perf_counter() - started:.0f} s"
@@ -82,6 +129,35 @@ class Command(BaseCommand):
         self.stdout.write("| mode | nDCG@10 | Recall@100 |\n|---|---:|---:|")
         for name, result in scores.items():
             self.stdout.write(f"| {name} | {result.ndcg_at_10:.4f} | {result.recall_at_100:.4f} |")
+
+    def handle_known_items(self, *, file: Path, mode: str, misses: bool, **options):
+        try:
+            items = read_known_items(file)
+        except KnownItemError as error:
+            raise CommandError(str(error), returncode=2) from None
+        modes = MODES if mode == "all" else (mode,)
+        bar = tqdm(desc="Searching", total=len(items) * len(modes), unit=" queries", file=sys.stderr, disable=None)
+        try:
+            results = evaluation.evaluate_known_items(items, modes, on_query=bar.update)
+        except evaluation.UnknownPapers as error:
+            first = error.args[0]
+            lines = [f"{file}:{item.line}: arXiv:{item.arxiv_id} is not on this site" for item in first[:5]]
+            more = f"\n… and {len(first) - 5} more" if len(first) > 5 else ""
+            raise CommandError("\n".join(lines) + more, returncode=2) from None
+        finally:
+            bar.close()
+        papers = evaluation.Paper.objects.visible().count()
+        self.stdout.write(f"{file}: {len(items):,} known items over this site's {papers:,} papers")
+        self.stdout.write("| mode | found in top 10 | MRR@100 |\n|---|---:|---:|")
+        for name, (scores, _) in results.items():
+            share = f"{scores.found_in_top_10}/{scores.queries} ({scores.found_share:.0%})"
+            self.stdout.write(f"| {name} | {share} | {scores.mrr:.3f} |")
+        if misses:
+            for name, (_, ranks) in results.items():
+                for item, rank in zip(items, ranks, strict=True):
+                    if rank is None or rank > 10:
+                        where = f"rank {rank}" if rank else "not in the first 100"
+                        self.stdout.write(f"{name}: line {item.line} {item.arxiv_id} {where}: {item.query}")
 
     def handle_recs(self, *, data: Path | None, readers: int, seed: int, methods: list[str], **options):
         if readers < 1:
