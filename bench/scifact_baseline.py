@@ -18,8 +18,10 @@ import sqlite3
 import time
 from pathlib import Path
 
+from fts5_reference import fts5_tiers
+
 from paperfeed.core.evaluation import BeirError, BeirSet, Scores, evaluate, read_beir
-from paperfeed.core.search_query import fts5_tiers, parse_query
+from paperfeed.core.search_query import parse_query
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "scifact"
 TOP = 100

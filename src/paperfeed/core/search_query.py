@@ -1,9 +1,8 @@
 """What a person types into the search box, turned into a safe full-text query.
 
-The box takes plain words, "quoted phrases", -excluded words and prefix* words. Everything else is text:
-no character a person types can reach the search engine as syntax. `to_fts5` builds SQLite FTS5 query strings
-in which every word is a double-quoted string, so operators such as AND, NEAR, column filters (`title:`),
-`^` and brackets are only ever written by this module.
+The box takes plain words, "quoted phrases", -excluded words and prefix* words. Everything else is text: the
+parsed terms hold letters and digits only, and the keyword engine (paperfeed.papers.retrieval.engine) builds its
+queries from them as objects, never as a query string, so no character a person types can reach it as syntax.
 """
 
 from __future__ import annotations
@@ -100,12 +99,6 @@ def _is_stop_word(term: Term) -> bool:
     return len(term.words) == 1 and not term.prefix and not term.negated and term.words[0] in STOP_WORDS
 
 
-def _quote(words: tuple[str, ...]) -> str:
-    # Words hold letters and digits only, so they cannot contain a double quote; doubling it anyway keeps the
-    # FTS5 string literal closed whatever a future change lets through.
-    return '"' + " ".join(words).replace('"', '""') + '"'
-
-
 def expansions_of(term: Term) -> tuple[str, ...]:
     """The other forms a term also matches: an acronym's spelled-out forms, or a spelled-out form's acronym."""
     if term.prefix:
@@ -116,45 +109,6 @@ def expansions_of(term: Term) -> tuple[str, ...]:
     if joined in _EXPANSIONS:
         return (_EXPANSIONS[joined],)
     return ()
-
-
-def _fts_term(term: Term, expand: bool) -> str:
-    quoted = _quote(term.words)
-    if term.prefix:
-        return quoted + " *"
-    if not expand:
-        return quoted
-    alternatives = [quoted]
-    joined = " ".join(term.words)
-    if joined in ACRONYMS:
-        alternatives += [_quote(tuple(p.split())) for p in ACRONYMS[joined]]
-    elif joined in _EXPANSIONS:
-        alternatives.append(_quote((_EXPANSIONS[joined],)))
-    return alternatives[0] if len(alternatives) == 1 else "(" + " OR ".join(alternatives) + ")"
-
-
-def to_fts5(query: SearchQuery, match_all: bool = True, expand: bool = False) -> str | None:
-    """An FTS5 MATCH expression for the query, None if it has no words to look for.
-
-    match_all: every term must match (else any one); expand: acronyms also match their spelled-out forms.
-    """
-    if not query:
-        return None
-    joiner = " AND " if match_all else " OR "
-    expression = "(" + joiner.join(_fts_term(t, expand) for t in query.positive) + ")"
-    if query.negative:
-        expression += " NOT (" + " OR ".join(_fts_term(t, True) for t in query.negative) + ")"
-    return expression
-
-
-def fts5_tiers(query: SearchQuery, match_all: bool = True) -> list[str]:
-    """The MATCH expressions to rank one after the other: the words as typed, then (when an acronym was
-    expanded) the papers found only through the spelled-out forms. Empty when there is nothing to look for."""
-    exact = to_fts5(query, match_all)
-    if exact is None:
-        return []
-    expanded = to_fts5(query, match_all, expand=True)
-    return [exact] if expanded == exact else [exact, f"({expanded}) NOT ({exact})"]
 
 
 def meaning_text(text: str, query: SearchQuery) -> str:
