@@ -27,6 +27,11 @@ import orjson
 import tantivy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paperfeed.settings")
+os.environ.setdefault("PAPERFEED_DATA_DIR", tempfile.mkdtemp(prefix="engine-comparison-site-"))
+import django  # noqa: E402
+
+django.setup()
 from fts5_reference import fts5_tiers  # noqa: E402
 from load_and_search import DEFAULT_SOURCE, QUERIES  # noqa: E402
 
