@@ -101,6 +101,7 @@ def main() -> None:
         return [], 0
 
     times: dict[str, list[float]] = {"FTS5": [], "tantivy": []}
+    per_query: list[tuple[str, int, float, float]] = []
     same_counts = 0
     for text in QUERIES:
         answers = {}
@@ -111,6 +112,8 @@ def main() -> None:
                 answers[name] = answer(text)
                 times[name].append((time.perf_counter() - start) * 1000)
         same_counts += answers["FTS5"][1] == answers["tantivy"][1]
+        fastest = {name: min(times[name][-args.repeat :]) for name in times}
+        per_query.append((text, answers["tantivy"][1], fastest["FTS5"], fastest["tantivy"]))
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
     print(f"{len(rows):,} papers, {len(QUERIES)} queries x {args.repeat}; {machine}, "
@@ -121,6 +124,9 @@ def main() -> None:
         print(f"| {name} | {build:.1f} s | {statistics.median(values):.2f} ms | {percentile(values, 95):.2f} ms "
               f"| {max(values):.2f} ms |")
     print(f"Match counts equal for {same_counts} of {len(QUERIES)} queries (the tokenizers' stemmers differ a little).")
+    print("\n| query | matches | FTS5 min | tantivy min |\n|---|---:|---:|---:|")
+    for text, total, fts_ms, tantivy_ms in per_query:
+        print(f"| `{text}` | {total:,} | {fts_ms:.2f} ms | {tantivy_ms:.2f} ms |")
 
 
 if __name__ == "__main__":

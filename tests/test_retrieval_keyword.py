@@ -58,12 +58,13 @@ def test_the_top_k_is_the_top_of_the_full_ranking(db):
 
 
 def test_title_matches_rank_above_author_matches_above_abstract_matches(db):
+    filler = " ".join(f"word{n}" for n in range(60))
     load([
-        paper(1, "A study of kernels", "Nothing about it here, only turtles."),
-        paper(2, "Unrelated", "We study turtles.", authors=("Turtle Jones",)),
-        paper(3, "Turtles all the way down", "A study."),
+        paper(1, "A study of kernels", f"{filler} and turtles."),
+        paper(2, "A study of shells", f"{filler} and more.", authors=("Ann Turtles",)),
+        paper(3, "Turtles all the way down", f"{filler} and more."),
     ])
-    expected = ["Turtles all the way down", "Unrelated", "A study of kernels"]
+    expected = ["Turtles all the way down", "A study of shells", "A study of kernels"]
     assert titles(SearchRequest("turtles", "keyword")) == expected
 
 
@@ -101,7 +102,7 @@ def test_marks_show_the_words_found_and_spelled_out_acronyms(corpus):
     shown = {p.id: (p.id, p.title, p.abstract) for p in Paper.objects.all()}
     marks = keyword.marks(parse_query("MLP"), False, list(shown.values()))
     text = " ".join(m.title_html + m.snippet_html for m in marks.values())
-    assert "<mark>MLP</mark>" in text and "<mark>Multilayer</mark>" in text
+    assert "<mark>MLP</mark>" in text and "<mark>Multilayer Perceptrons</mark>" in text  # neighbours: one mark
     assert keyword.marks(parse_query("zebra"), False, list(shown.values())) == {}
     hostile = Paper.objects.get(arxiv_id="2606.00006")
     marked = keyword.marks(parse_query("robustness"), False, [(hostile.id, hostile.title, hostile.abstract)])

@@ -2,8 +2,11 @@
 all of them. The only module that writes the engine's query syntax or touches its files.
 
 Chosen by measurement over SQLite FTS5, which must score every match before it can return the best ten
-(docs/benchmarks.md). Title matches weigh 5x abstract matches and author matches 2x, as a weighted sum of each
-field's BM25, the same weighting FTS5's bm25(5, 1, 2) gave. Papers a moderator hid are not in the index.
+(docs/benchmarks.md). A paper is one text field scored by BM25 in which the title counts TITLE_REPEATS times and
+the authors AUTHOR_REPEATS times: like FTS5's weighted bm25 (and BM25F), a word's weighted occurrences saturate
+together, so a title match lifts a paper without drowning the abstract's evidence. (A sum of per-field BM25
+scores with the title boosted 5x, tried first, lost 0.13 nDCG@10 on SciFact: docs/search-quality.md.) Papers a
+moderator hid are not in the index.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from paperfeed.core.search_query import SearchQuery, Term, expansions_of
 from paperfeed.papers.retrieval.request import Filters
 
 # Bump when the schema or the analysis of text changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 1
-FIELD_WEIGHTS = {"title": 5.0, "abstract": 1.0, "authors": 2.0}
+SCHEMA_VERSION = 2
+TITLE_REPEATS = 3  # chosen on SciFact's train split among 1, 2, 3 and 5 (docs/search-quality.md)
+AUTHOR_REPEATS = 2
+TEXT = "text"
 ANALYZER = "paperfeed"  # letters and digits, lower case, accents folded, English (Porter 2) stems
 SNIPPET_CHARS = 240
 TITLE_CHARS = 2000
@@ -51,8 +56,7 @@ _FOLDED = _analyzer(stem=False)
 def _schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     builder.add_integer_field("paper_id", indexed=True, fast=True)
-    for name in FIELD_WEIGHTS:
-        builder.add_text_field(name, tokenizer_name=ANALYZER)
+    builder.add_text_field(TEXT, tokenizer_name=ANALYZER)  # title, authors and abstract, as values of one field
     builder.add_text_field("category", tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("published", indexed=True, fast=True)  # days since 0001-01-01 (date.toordinal)
     builder.add_integer_field("newest", fast=True)  # order of a search with no words: day, then arXiv number
@@ -89,13 +93,9 @@ def _arxiv_number(arxiv_id: str) -> int:
 
 
 def _document(doc: Document) -> tantivy.Document:
-    fields: dict = {
-        "paper_id": doc.paper_id,
-        "title": doc.title,
-        "abstract": doc.abstract,
-        "authors": ", ".join(doc.authors),
-        "category": list(doc.categories),
-    }
+    authors = ", ".join(doc.authors)
+    text = [doc.title] * TITLE_REPEATS + ([authors] * AUTHOR_REPEATS if authors else []) + [doc.abstract]
+    fields: dict = {"paper_id": doc.paper_id, TEXT: text, "category": list(doc.categories)}
     if doc.published is not None:
         fields["published"] = doc.published.toordinal()
         fields["newest"] = (doc.published.toordinal() << 40) + (_arxiv_number(doc.arxiv_id) % (1 << 40))
@@ -112,13 +112,8 @@ def _tokens(words: Iterable[str], analyzer: tantivy.TextAnalyzer) -> list[str]:
 
 
 def _in_fields(make) -> tantivy.Query | None:
-    """One clause over title, abstract and authors, each field's BM25 weighted: make(field) -> Query | None."""
-    parts = []
-    for name, weight in FIELD_WEIGHTS.items():
-        query = make(name)
-        if query is not None:
-            parts.append((tantivy.Occur.Should, query if weight == 1.0 else tantivy.Query.boost_query(query, weight)))
-    return tantivy.Query.boolean_query(parts) if parts else None
+    """The clause over a paper's text: make(field) -> Query | None."""
+    return make(TEXT)
 
 
 def _words_clause(words: Sequence[str]) -> tantivy.Query | None:
@@ -348,9 +343,8 @@ def _marks_query(searcher: tantivy.Searcher, query: SearchQuery, match_all: bool
     for term in query.positive:
         if term.prefix:
             tokens = _tokens(term.words, _FOLDED)
-            for name in FIELD_WEIGHTS:
-                for text, _ in searcher.terms_with_prefix(name, tokens[0] if tokens else "", limit=PREFIX_MARKS):
-                    extra.append((tantivy.Occur.Should, tantivy.Query.term_query(SCHEMA, name, text)))
+            for text, _ in searcher.terms_with_prefix(TEXT, tokens[0] if tokens else "", limit=PREFIX_MARKS):
+                extra.append((tantivy.Occur.Should, tantivy.Query.term_query(SCHEMA, TEXT, text)))
     if compiled is None:
         return None
     if not extra:
@@ -388,19 +382,19 @@ class Marker:
         compiled = _marks_query(searcher, query, match_all)
         self._title = self._abstract = None
         if compiled is not None:
-            self._title = tantivy.SnippetGenerator.create(searcher, compiled, SCHEMA, "title")
+            self._title = tantivy.SnippetGenerator.create(searcher, compiled, SCHEMA, TEXT)
             self._title.set_max_num_chars(TITLE_CHARS)
-            self._abstract = tantivy.SnippetGenerator.create(searcher, compiled, SCHEMA, "abstract")
+            self._abstract = tantivy.SnippetGenerator.create(searcher, compiled, SCHEMA, TEXT)
             self._abstract.set_max_num_chars(SNIPPET_CHARS)
 
     def mark(self, title: str, abstract: str) -> Marked | None:
         """The marked title and snippet; None when neither has a searched word."""
         if self._title is None:
             return None
-        title_snippet = self._title.snippet_from_doc(tantivy.Document(title=title))
+        title_snippet = self._title.snippet_from_doc(tantivy.Document(**{TEXT: title}))
         title_ranges = title_snippet.highlighted()
         title_html = _to_html(title, title_ranges) if title_ranges else ""
-        snippet = self._abstract.snippet_from_doc(tantivy.Document(abstract=abstract))
+        snippet = self._abstract.snippet_from_doc(tantivy.Document(**{TEXT: abstract}))
         ranges = snippet.highlighted()
         if not ranges and not title_ranges:
             return None
