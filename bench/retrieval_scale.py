@@ -31,6 +31,7 @@ machine slows everything here.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import random
@@ -60,18 +61,20 @@ ALL_MODES = ("keyword", "hybrid", "similar")
 
 # The web-worker-like child: waits for "go" on stdin (it is started before the load, while this process is
 # small), then sets up Django on the same data directory, runs every query in every mode WORKER_RUNS times through
-# search_papers and prints its peak RSS: ru_maxrss and /proc's VmHWM, both in KiB.
+# search_papers and prints, as JSON, its peak RSS (ru_maxrss and /proc's VmHWM, both in KiB) and whether it
+# found the keyword index out of step before searching (then its figures include bringing it in step).
 WORKER = r"""
-import os, resource, sys, time
+import json, os, resource, sys, time
 if not sys.stdin.readline().strip():
     sys.exit(0)
 sys.path.insert(0, sys.argv[1])
 import django
 django.setup()
 from load_and_search import QUERIES
-from paperfeed.papers.retrieval import SearchRequest
+from paperfeed.papers.retrieval import SearchRequest, keyword_problem
 from paperfeed.papers.services.search import search_papers
 modes = sys.argv[2].split(",")
+problem = keyword_problem()
 start = time.perf_counter()
 for _ in range(int(sys.argv[3])):
     for mode in modes:
@@ -82,7 +85,8 @@ try:
     hwm = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
 except (OSError, StopIteration):
     hwm = 0
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, hwm, f"{elapsed:.3f}")
+maxrss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"maxrss": maxrss, "hwm": hwm, "seconds": elapsed, "problem": problem}))
 """
 
 
@@ -179,13 +183,37 @@ def start_worker(data_dir: Path, modes: list[str]) -> subprocess.Popen:
     )
 
 
-def run_worker(worker: subprocess.Popen) -> tuple[float, float, float]:
-    """(ru_maxrss MiB, VmHWM MiB, seconds) of the web-worker-like child."""
+def run_worker(worker: subprocess.Popen) -> dict:
+    """What the web-worker-like child measured: maxrss and hwm (KiB), seconds, problem."""
     out, _ = worker.communicate("go\n", timeout=3600)
     if worker.returncode != 0:
         sys.exit(f"the web-worker process failed (exit status {worker.returncode})")
-    maxrss, hwm, seconds = out.split()
-    return int(maxrss) / 1024, int(hwm) / 1024, float(seconds)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def code_state() -> tuple[str, dict[Path, int]]:
+    """The git commit and uncommitted source files, and the mtime of every source file (to notice edits)."""
+    src = ROOT / "src" / "paperfeed"
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(ROOT), "status", "--porcelain", "--", "src"], capture_output=True, text=True, check=True
+        ).stdout.split("\n")
+        changed = sorted(line[3:] for line in dirty if line.strip())
+        described = f"commit {head}" + (f" with uncommitted changes to {', '.join(changed)}" if changed else "")
+    except (OSError, subprocess.CalledProcessError):
+        described = "not a git checkout"
+    return described, {path: path.stat().st_mtime_ns for path in src.rglob("*.py")}
+
+
+def edited_since(mtimes: dict[Path, int]) -> list[str]:
+    src = ROOT / "src" / "paperfeed"
+    now = {path: path.stat().st_mtime_ns for path in src.rglob("*.py")}
+    return sorted(
+        str(path.relative_to(ROOT)) for path in now.keys() | mtimes.keys() if now.get(path) != mtimes.get(path)
+    )
 
 
 # --- loading ---
@@ -196,6 +224,7 @@ class Loaded:
     phases: list[Phase]
     papers: int
     lines: int
+    batches: list[tuple[float, float]]  # per committed batch: (seconds, of which keyword.sync)
     loader_peak: float  # MiB, after load_jsonl + the final sync
     rebuild_peak: float  # MiB, after keyword.rebuild too
     index_after_load: float
@@ -209,10 +238,33 @@ def load(papers_file: Path) -> Loaded:
     from paperfeed.papers.services.loading import load_jsonl
 
     progress = Progress("load_jsonl")
+    # Timing wrappers only: how long each batch took, and how much of it keeping the keyword index in step did (the
+    # loader calls keyword.sync once each batch commits).
+    syncs: list[float] = []
+    ends: list[float] = []
+    original_sync = keyword.sync
+
+    def sync(*args, **kwargs):
+        start = time.perf_counter()
+        try:
+            return original_sync(*args, **kwargs)
+        finally:
+            syncs.append(time.perf_counter() - start)
+
+    def on_progress(position: int, size: int, _papers: int) -> None:
+        ends.append(time.perf_counter())
+        progress(position, size)
+
     log(f"loading {papers_file} (load average {loadavg()})")
-    load_phase, summary = timed(
-        "load", 0, load_jsonl, papers_file, batch_size=BATCH_SIZE, on_progress=lambda pos, size, _: progress(pos, size)
-    )
+    keyword.sync = sync
+    begun = time.perf_counter()
+    try:
+        load_phase, summary = timed("load", 0, load_jsonl, papers_file, batch_size=BATCH_SIZE, on_progress=on_progress)
+    finally:
+        keyword.sync = original_sync
+    ends = ends[:-1] if len(ends) > len(syncs) else ends  # the final call reports the end of the file
+    seconds = [end - start for start, end in zip([begun, *ends], ends, strict=False)]
+    batches = list(zip(seconds, syncs, strict=False))
     papers = Paper.objects.count()
     lines = summary.papers + summary.duplicates + len(summary.skipped)
     sync_phase, report = timed("sync", papers, sync_keyword_index)
@@ -229,10 +281,16 @@ def load(papers_file: Path) -> Loaded:
                 papers,
             ),
             Phase(
+                f"… of which keeping the keyword index in step: `keyword.sync` after each of the {len(syncs)} batches",
+                sum(syncs),
+                float("nan"),
+                0,
+            ),
+            Phase(
                 f"final `sync_keyword_index()` (action: {report.action})", sync_phase.seconds, sync_phase.cpu, papers
             ),
             Phase(
-                "**whole load** (the two rows above)",
+                "**whole load**: `load_jsonl` + the final sync",
                 load_phase.seconds + sync_phase.seconds,
                 load_phase.cpu + sync_phase.cpu,
                 papers,
@@ -246,6 +304,7 @@ def load(papers_file: Path) -> Loaded:
         ],
         papers,
         lines,
+        batches,
         loader_peak,
         peak_rss_mib(),
         index_after_load,
@@ -392,6 +451,7 @@ def main() -> None:
     time_similar_papers = "similar" in args.modes and has_vectors
 
     started = datetime.now(UTC)
+    code, mtimes = code_state()
     loads = {"start": loadavg()}
     data_dir = fresh_data_dir(args.data_dir)
     log(f"data directory {data_dir}")
@@ -443,6 +503,7 @@ def main() -> None:
             log(f"web-worker process: {len(QUERIES)} queries x {', '.join(modes)} x {WORKER_RUNS}")
             worker_rss = run_worker(worker)
         loads["end"] = loadavg()
+        edited = edited_since(mtimes)
     finally:
         if worker is not None and worker.poll() is None:
             worker.kill()
@@ -458,6 +519,14 @@ def main() -> None:
         + "; ".join(f"{name} {value}" for name, value in loads.items())
         + "."
     )
+    print()
+    print(f"Code: {code}.")
+    if edited:
+        print()
+        print(
+            f"**Warning: source files changed during the run** ({', '.join(edited)}): phases after the change may "
+            "have run other code (the web worker imports it afresh)."
+        )
     print()
     print(
         f"Corpus: `{args.corpus}` — papers.jsonl.gz {papers_file.stat().st_size / 2**20:,.0f} MB, {loaded.lines:,} "
@@ -475,7 +544,23 @@ def main() -> None:
     print("|---|---:|---:|---:|")
     for phase in phases:
         rate = f"{phase.items / phase.seconds:,.0f}" if phase.seconds > 0.05 and phase.items else "—"
-        print(f"| {phase.name} | {phase.seconds:.2f} | {phase.cpu:.1f} | {rate} |")
+        cpu = "—" if phase.cpu != phase.cpu else f"{phase.cpu:.1f}"
+        print(f"| {phase.name} | {phase.seconds:.2f} | {cpu} | {rate} |")
+    if len(loaded.batches) >= 6:
+        k = min(10, len(loaded.batches) // 3)
+        full = loaded.batches if loaded.lines % BATCH_SIZE == 0 else loaded.batches[:-1]  # the last may be short
+        first, last = full[:k], full[-k:]
+
+        def mean(values) -> float:
+            return sum(values) / len(values)
+
+        print()
+        print(
+            f"Per loader batch of {BATCH_SIZE:,} papers, mean of {k} (whole batch / of which `keyword.sync`): first "
+            f"{k} batches {mean([b for b, _ in first]):.2f} s / {mean([s for _, s in first]):.2f} s; last {k} full "
+            f"batches "
+            f"{mean([b for b, _ in last]):.2f} s / {mean([s for _, s in last]):.2f} s."
+        )
     print()
     print("| on disk | MB |")
     print("|---|---:|")
@@ -539,12 +624,17 @@ def main() -> None:
     label = "embeddings, " if has_vectors else ""
     print(f"| this process at the end ({label}all searches; `ru_maxrss`) | {in_process_peak:,.0f} |")
     if worker_rss is not None:
-        maxrss, hwm, seconds = worker_rss
         print(
             f"| **one web worker's peak RSS**: a fresh process, `django.setup()`, then the {len(QUERIES)} queries × "
-            f"{'/'.join(modes)} × {WORKER_RUNS} through `search_papers` ({seconds:.1f} s); `ru_maxrss` "
-            f"(VmHWM {hwm:,.0f} MB) | {maxrss:,.0f} |"
+            f"{'/'.join(modes)} × {WORKER_RUNS} through `search_papers` ({worker_rss['seconds']:.1f} s); "
+            f"`ru_maxrss` (VmHWM {worker_rss['hwm'] / 1024:,.0f} MB) | {worker_rss['maxrss'] / 1024:,.0f} |"
         )
+        if worker_rss["problem"]:
+            print()
+            print(
+                f"**The web worker found the keyword index out of step before searching** ({worker_rss['problem']}): "
+                "its time and peak include bringing it in step."
+            )
 
 
 if __name__ == "__main__":

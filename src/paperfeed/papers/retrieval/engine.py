@@ -295,6 +295,16 @@ def replace_documents(writer: tantivy.IndexWriter, paper_ids: Iterable[int], doc
         writer.add_document(_document(doc))
 
 
+def held(searcher: tantivy.Searcher, paper_ids: Sequence[int]) -> list[int]:
+    """Those of these papers that are in the index."""
+    found: list[int] = []
+    for start in range(0, len(paper_ids), 10_000):
+        chunk = list(paper_ids[start : start + 10_000])
+        query = tantivy.Query.term_set_query(SCHEMA, "paper_id", chunk)
+        found += paper_ids_of(searcher, searcher.search(query, len(chunk), count=False).hits)
+    return found
+
+
 def add_documents(writer: tantivy.IndexWriter, documents: Iterable[Document]) -> None:
     for doc in documents:
         writer.add_document(_document(doc))
@@ -309,7 +319,7 @@ class Ranked:
     total: int
 
 
-def paper_ids(searcher: tantivy.Searcher, hits) -> list[int]:
+def paper_ids_of(searcher: tantivy.Searcher, hits) -> list[int]:
     return [int(v) for v in searcher.fast_field_values("paper_id", [address for _, address in hits])]
 
 
@@ -321,12 +331,12 @@ def ranked(searcher: tantivy.Searcher, query: tantivy.Query, limit: int, offset:
         found = searcher.search(query, 1, count=True)
         return Ranked([], found.count)
     found = searcher.search(query, limit, count=count, offset=offset)
-    return Ranked(paper_ids(searcher, found.hits), found.count if count else 0)
+    return Ranked(paper_ids_of(searcher, found.hits), found.count if count else 0)
 
 
 def newest(searcher: tantivy.Searcher, query: tantivy.Query, limit: int, offset: int) -> Ranked:
     found = searcher.search(query, max(limit, 1), count=True, order_by_field="newest", offset=offset)
-    return Ranked(paper_ids(searcher, found.hits)[: max(limit, 0)], found.count)
+    return Ranked(paper_ids_of(searcher, found.hits)[: max(limit, 0)], found.count)
 
 
 def count(searcher: tantivy.Searcher, query: tantivy.Query) -> int:

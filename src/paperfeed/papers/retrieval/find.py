@@ -18,7 +18,7 @@ from paperfeed.papers.retrieval.request import SearchRequest
 FUSION_DEPTH = 100  # how many of each ranking's best take part in the hybrid fusion
 # Reciprocal-rank fusion: score = KEYWORD_WEIGHT / (RRF_K + keyword rank) + 1 / (RRF_K + semantic rank).
 # Chosen on BEIR SciFact's train split and the tuning half of the known-item queries (docs/search-quality.md).
-RRF_K = 10.0
+RRF_K = 3.0
 KEYWORD_WEIGHT = 1.5
 # A saved search (digests) matches a paper by meaning when their cosine similarity is at least this
 # (all-MiniLM-L6-v2: related abstracts score 0.4–0.7, unrelated ones under 0.25), its best MEANING_MATCHES at most.

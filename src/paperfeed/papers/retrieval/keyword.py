@@ -195,10 +195,13 @@ def _apply(index: KeywordIndex, after: int, last: tuple[int, int], papers: int) 
             set(SearchChange.objects.filter(id__gt=after, id__lte=last[0]).values_list("paper_id", flat=True))
         )
         docs = documents(changed)
+    # Only papers the index holds need deleting first: most changes of a bulk load are new papers.
+    held = engine.held(index.searcher(), changed)
     writer = index.writer()
     try:
-        engine.replace_documents(writer, changed, docs)
+        engine.replace_documents(writer, held, docs)
         writer.commit()
+        writer.wait_merging_threads()  # merges of the small segments each sync adds, before the writer goes
     except BaseException:
         writer.rollback()
         raise
