@@ -48,7 +48,8 @@ from django.db.models import Count, Max  # noqa: E402
 from paperfeed.digests.models import Delivery, Subscription  # noqa: E402
 from paperfeed.digests.services import sending  # noqa: E402
 from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization, Paper, Vote  # noqa: E402
-from paperfeed.papers.services import demo, vectors  # noqa: E402
+from paperfeed.papers.retrieval import vectors  # noqa: E402
+from paperfeed.papers.services import demo  # noqa: E402
 
 TIME_ZONES = [
     "UTC", "Europe/London", "Europe/Paris", "Europe/Berlin", "Europe/Moscow", "Asia/Kolkata", "Asia/Shanghai",

@@ -4,6 +4,8 @@
 
 Indexes every paper's title, abstract and authors (the text paperfeed indexes) into FTS5 tables of several
 kinds, 2,000 papers per transaction, and prints seconds and papers/s for each. No paperfeed code is involved.
+"paperfeed's table" is the FTS5 table the site used before its keyword search moved to tantivy; the script stays
+as the FTS5 reference for the engine comparison (bench/engine_comparison.py).
 """
 
 from __future__ import annotations

@@ -5,9 +5,11 @@
     .venv/bin/paperfeed index                      # embeds all 74,728 papers (about half an hour here)
     .venv/bin/python bench/hybrid_search.py [--repeat 5] [--stages]
 
-Server time of the search service (query parsing, FTS5, query embedding, HNSW k-NN, RRF fusion, cards) for the
-same 22 varied queries as bench/load_and_search.py, in each mode; the similar-papers lookup of a paper page;
-and single-query embedding latency. `--stages` adds where a hybrid search's time goes.
+Server time of the search service, `search_papers(SearchRequest(q, mode))` (query parsing, the tantivy keyword
+ranking, query embedding, HNSW k-NN, RRF fusion, marks, cards) for the same 22 varied queries as
+bench/load_and_search.py, in each mode; the similar-papers lookup of a paper page (`retrieval.similar_papers`);
+and single-query embedding latency. `--stages` adds where a hybrid search's time goes, timed by wrapping the
+functions `retrieval.find` calls.
 
 The machine's load average is printed with the figures: on two cores, other work running beside the search slows
 the query embedding (two onnxruntime threads) the most.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import importlib
 import os
 import platform
 import random
@@ -33,12 +36,14 @@ django.setup()
 from load_and_search import QUERIES, percentile  # noqa: E402
 
 from paperfeed.core.embedder import default_embedder  # noqa: E402
-from paperfeed.core.search_query import parse_query  # noqa: E402
 from paperfeed.papers.models import Paper, PaperEmbedding  # noqa: E402
+from paperfeed.papers.retrieval import SearchRequest, keyword, meaning, similar_papers, sync_keyword_index  # noqa: E402
 from paperfeed.papers.services import search  # noqa: E402
-from paperfeed.papers.services.search import SearchFilters, search_papers, semantic  # noqa: E402
-from paperfeed.papers.services.search.semantic import similar_papers  # noqa: E402
-from paperfeed.papers.services.search.sqlite_fts import SqliteFtsBackend  # noqa: E402
+from paperfeed.papers.services.search import search_papers  # noqa: E402
+
+# The module (the package's `find` attribute is the function of that name).
+find_module = importlib.import_module("paperfeed.papers.retrieval.find")
+WAITING = "waiting for the query embedding and its k-NN"
 
 
 def timed(fn, repeat: int, *args, **kwargs) -> list[float]:
@@ -60,6 +65,7 @@ class Stages:
     def timed(self, owner: object, name: str, stage: str) -> None:
         """Replace owner.name by a wrapper that records each call's time under `stage`."""
         function = getattr(owner, name)
+        self.times.setdefault(stage, [])  # stages are listed in the order they are installed
 
         @functools.wraps(function)
         def wrapper(*args, **kwargs):
@@ -72,21 +78,25 @@ class Stages:
         setattr(owner, name, wrapper)
 
     def install(self) -> None:
-        self.timed(semantic, "meaning_in_background", "handing the query to the worker thread")
-        started = semantic.meaning_in_background
+        self.timed(meaning, "in_background", "handing the query to the worker thread")
+        self.times.setdefault(WAITING, [])
+        started = meaning.in_background
 
-        def meaning_in_background(*args, **kwargs):
+        def in_background(*args, **kwargs):
             future = started(*args, **kwargs)
-            if future is not None:  # the time search_papers then waits for it
-                self.timed(future, "result", "waiting for the query embedding and its k-NN")
+            if future is not None:  # the time find then waits for it
+                self.timed(future, "result", WAITING)
             return future
 
-        semantic.meaning_in_background = meaning_in_background
-        self.timed(SqliteFtsBackend, "ranking", "keyword pass (beside the embedding)")
-        self.timed(semantic, "semantic_ranking", "filtering the neighbours")
-        self.timed(search, "reciprocal_rank_fusion", "fusion")
+        meaning.in_background = in_background
+        self.timed(keyword, "ranking", "keyword ranking (beside the embedding)")
+        self.timed(meaning, "ranking", "filtering the neighbours")
+        self.timed(find_module, "reciprocal_rank_fusion", "fusion")
+        self.timed(keyword, "passing_query", "counting the neighbours that also match the words")
         self.timed(search, "cards_for_ids", "20 cards")
-        self.timed(SqliteFtsBackend, "highlights", "marking the words")
+        self.timed(keyword, "marks", "marking the words")
+        # Called at the start of each of the keyword stages above (its time is inside theirs).
+        self.timed(keyword, "problem_is_likely", "(within the above) change-log check before each index use")
 
 
 def main() -> None:
@@ -97,14 +107,17 @@ def main() -> None:
     load_before = os.getloadavg()
     papers, embedded = Paper.objects.count(), PaperEmbedding.objects.count()
     embedder = default_embedder()
-    for query in QUERIES:  # warm caches, the model and the memory-mapped index
-        search_papers(parse_query(query), SearchFilters(), mode="hybrid", text=query)
+    sync_keyword_index()  # nothing to do after `paperfeed load-jsonl`; catching up is not what is timed here
+    for query in QUERIES:  # warm caches, the model and the memory-mapped indexes
+        found = search_papers(SearchRequest(query, "hybrid"))
+        if found.meaning_unavailable:
+            sys.exit("search by meaning is unavailable here (no model or no vector index): run `paperfeed index`")
 
     rows = []
     for mode in ("keyword", "semantic", "hybrid"):
         times = []
         for query in QUERIES:
-            times += timed(search_papers, args.repeat, parse_query(query), SearchFilters(), mode=mode, text=query)
+            times += timed(search_papers, args.repeat, SearchRequest(query, mode))
         rows.append((f"{mode} search", times))
     embed = []
     for query in QUERIES:
@@ -121,9 +134,7 @@ def main() -> None:
         stages.install()
         total = []
         for query in QUERIES:
-            total += timed(
-                search.search_papers, args.repeat, parse_query(query), SearchFilters(), mode="hybrid", text=query
-            )
+            total += timed(search.search_papers, args.repeat, SearchRequest(query, "hybrid"))
         stages.times["hybrid search, all stages"] = total
     load_after = os.getloadavg()
 
@@ -146,6 +157,8 @@ def main() -> None:
         print("| stage | p50 ms | mean ms |")
         print("|---|---:|---:|")
         for name, values in stages.times.items():
+            if not values:
+                continue
             print(f"| {name} | {percentile(values, 50):.2f} | {sum(values) / len(values):.2f} |")
 
 

@@ -1,14 +1,16 @@
-"""How good is paperfeed's keyword search? BEIR SciFact nDCG@10 / Recall@100 with the site's FTS5 ranking.
+"""BEIR SciFact nDCG@10 / Recall@100 with the FTS5 ranking paperfeed's keyword search used before tantivy.
 
     .venv/bin/python bench/scifact_baseline.py [--dir DIR] [--split test] [--weights 5,1,2] [--rank-cap N]
     .venv/bin/python bench/scifact_baseline.py --tune      # pick title,abstract weights on train, show test too
 
-Indexes the corpus into an in-memory FTS5 table built like the site's (title, abstract, authors with authors
-empty; tokenizer porter unicode61 remove_diacritics 2; persistent rank bm25(title, abstract, authors)), then
-runs every judged query of the split through parse_query + fts5_tiers(match_all=False) (a claim is a sentence:
-matching any of its words and ranking by BM25 is the fair mode), keeps the first 100 results with the tiers
-listed one after the other, as the site does, and scores them with paperfeed.core.evaluation. No Django, no
-paperfeed database. SciFact (CC BY-NC) is read where it lies and never copied.
+Kept as the FTS5 reference for the engine comparison (bench/engine_comparison.py; the site's own keyword search is
+scored by `paperfeed eval beir`). Indexes the corpus into an in-memory FTS5 table built like the site's former one
+(title, abstract, authors with authors empty; tokenizer porter unicode61 remove_diacritics 2; persistent rank
+bm25(title, abstract, authors)), then runs every judged query of the split through parse_query +
+fts5_reference.fts5_tiers(match_all=False) (a claim is a sentence: matching any of its words and ranking by BM25
+is the fair mode), keeps the first 100 results with the tiers listed one after the other, as the site did, and
+scores them with paperfeed.core.evaluation. No Django, no paperfeed database. SciFact (CC BY-NC) is read where it
+lies and never copied.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ TUNE_GRID = [(1.0, 1.0), (2.0, 1.0), (3.0, 1.0), (5.0, 1.0), (10.0, 1.0)]
 
 
 def build_index(data: BeirSet) -> sqlite3.Connection:
-    """An in-memory FTS5 table shaped like the site's papers_search; rowid i is data.documents[i - 1]."""
+    """An in-memory FTS5 table shaped like the site's former papers_search; rowid i is data.documents[i - 1]."""
     db = sqlite3.connect(":memory:")
     db.execute(
         "CREATE VIRTUAL TABLE papers_search USING fts5("
@@ -45,18 +47,20 @@ def build_index(data: BeirSet) -> sqlite3.Connection:
 
 
 def set_weights(db: sqlite3.Connection, weights: tuple[float, float, float]) -> None:
-    """Make bm25 with these column weights the table's persistent rank, as the site's migration does."""
+    """Make bm25 with these column weights the table's persistent rank, as the site's migration did."""
     rank = "bm25({:.6g}, {:.6g}, {:.6g})".format(*weights)
     db.execute("INSERT INTO papers_search(papers_search, rank) VALUES ('rank', ?)", (rank,))
 
 
 def search(db: sqlite3.Connection, ids: list[str], text: str, rank_cap: int | None) -> list[str]:
-    """The first TOP document ids for a query, tier after tier, each tier ordered by rank like the site."""
+    """The first TOP document ids for a query, tier after tier, each tier ordered by rank as the site's FTS5 search
+    did."""
     found: list[str] = []
     for expression in fts5_tiers(parse_query(text), match_all=False):
         recent = ""
         if rank_cap is not None:
-            # The site ranks only the rank_cap most recently added matches (sqlite_fts.RANK_CAP).
+            # The site's FTS5 search ranked only the rank_cap most recently added matches (its former RANK_CAP;
+            # tantivy ranks every match).
             row = db.execute(
                 f"SELECT rowid FROM papers_search WHERE papers_search MATCH ? ORDER BY rowid DESC "
                 f"LIMIT 1 OFFSET {rank_cap - 1}",
@@ -95,7 +99,7 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=DEFAULT_DIR, help="a BEIR directory (default: %(default)s)")
     parser.add_argument("--split", default="test")
     parser.add_argument("--weights", type=parse_weights, default=(5.0, 1.0, 2.0), help="title,abstract,authors")
-    parser.add_argument("--rank-cap", type=int, default=None, help="rank only the N most recent matches, as the site")
+    parser.add_argument("--rank-cap", type=int, default=None, help="rank only the N newest matches (old FTS5 site)")
     parser.add_argument("--tune", action="store_true", help="try title,abstract weights; choose on train only")
     args = parser.parse_args()
     if args.rank_cap is not None and args.rank_cap < 1:
