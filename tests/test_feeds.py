@@ -183,6 +183,9 @@ def test_a_search_feed_takes_the_pages_filters_and_modes(client, corpus):
     # By meaning, without a vector index, the search answers by words, as the page does.
     assert set(arxiv_ids(read(client, "/search/feed.atom?q=mlp"))) == {"2606.00001", "2606.00002", "2606.00007"}
     assert read(client, "/search/feed?q=zebra&mode=keyword").entries == []
+    # Control characters cannot be written in XML: they are dropped from the query, not a 500.
+    controlled = read(client, "/search/feed?q=%01mlp%1f&mode=keyword")
+    assert "mlp" in controlled.feed.title and set(arxiv_ids(controlled)) >= {"2606.00001"}
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,7 @@ from django.utils.http import urlencode
 
 from paperfeed.community.services import people
 from paperfeed.core.periods import PeriodError, parse_period
+from paperfeed.core.records import clean_text
 from paperfeed.feeds import lists
 from paperfeed.feeds.lists import FeedItem
 from paperfeed.papers.retrieval import MODES, FilterError, Filters, SearchRequest
@@ -157,7 +158,7 @@ class SearchFeed(PaperFeed):
     """Any search, with the search page's parameters: q, mode, category, from and to."""
 
     def channel(self, request: HttpRequest, **kwargs) -> Channel:
-        text = request.GET.get("q", "")
+        text = clean_text(request.GET.get("q", ""))  # control characters cannot be written in XML
         mode = request.GET.get("mode") or "hybrid"
         if mode not in MODES:
             raise BadRequest(f"mode={mode[:20]!r} is not a search mode: use {', '.join(MODES)}")
