@@ -234,3 +234,25 @@ def test_paperfeed_index_on_a_terminal_shows_progress_with_an_eta(tmp_path, smal
     screen = shown.decode(errors="replace")
     assert re.search(r"Embedding: 100%.*10/10 \[\d\d:\d\d<\d\d:\d\d", screen), screen[-500:]
     assert "Embedded 10 papers; the vector index holds 10." in screen
+
+
+@pytest.mark.parametrize("text", ["learning", "MLP", "graph OR protein", "small language models"])
+def test_hybrid_pages_through_every_match_once(embedded, monkeypatch, text):
+    """Past the fused head, hybrid lists the remaining keyword matches in keyword order: every keyword match and
+    every paper near in meaning is counted and shown exactly once across the pages."""
+    import importlib
+
+    from paperfeed.papers.retrieval import SearchRequest, find
+
+    fusion = importlib.import_module("paperfeed.papers.retrieval.find")
+    monkeypatch.setattr(fusion, "FUSION_DEPTH", 2)
+    first = find(SearchRequest(text, "hybrid", page_size=2))
+    assert first.mode == "hybrid"
+    shown = []
+    for page in range(1, first.pages + 2):
+        shown += find(SearchRequest(text, "hybrid", page=page, page_size=2)).ids
+    words = find(SearchRequest(text, "keyword", page_size=100))
+    assert len(shown) == len(set(shown)) == first.total
+    assert set(words.ids) <= set(shown)  # every keyword match is reachable
+    near = set(shown) - set(words.ids)
+    assert len(near) <= 2  # besides them, only the meaning side's best FUSION_DEPTH
