@@ -30,6 +30,11 @@ def rebuild_keyword_index(on_progress=None) -> keyword.SyncReport:
     return keyword.rebuild(on_progress=on_progress)
 
 
+def close_indexes() -> None:
+    """Let go of the keyword index this process opened (before forking web workers: each opens its own)."""
+    keyword.close()
+
+
 def keep_in_step(wait: bool = False) -> None:
     """Once the current transaction commits, apply its changes to papers to the keyword index (searches would
     apply them anyway before answering; this keeps that work off the next visitor's request). wait: also when
@@ -38,6 +43,7 @@ def keep_in_step(wait: bool = False) -> None:
 
 
 __all__ = [
+    "close_indexes",
     "keep_in_step",
     "keyword_problem",
     "rebuild_keyword_index",

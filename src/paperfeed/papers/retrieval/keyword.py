@@ -68,6 +68,12 @@ class _Process:
 _process = _Process()
 
 
+def close() -> None:
+    """Forget this process's open index (a forked worker opens its own, with its own engine threads)."""
+    with _process.lock:
+        _process.index, _process.state, _process.state_stamp = None, None, None
+
+
 # --- what the database says the index should hold ---
 
 

@@ -23,7 +23,7 @@ from paperfeed.core.embedder import (
     default_model_path,
     verify_model_file,
 )
-from paperfeed.papers.retrieval import keyword_problem, sync_keyword_index, vectors
+from paperfeed.papers.retrieval import close_indexes, keyword_problem, sync_keyword_index, vectors
 from paperfeed.papers.services import demo
 from paperfeed.papers.services.progress import count_progress, file_progress
 
@@ -110,8 +110,9 @@ class Command(BaseCommand):
             embedded = demo.load_demo_embeddings()
             self.stdout.write(f"Loaded {summary.new:,} papers and {embedded:,} precomputed embeddings.")
         self.check_search_by_meaning()
-        # Worker processes must not inherit this process's database connection.
+        # Worker processes must not inherit this process's database connection or search engine handles.
         connections.close_all()
+        close_indexes()
         shown_host = f"[{host}]" if ":" in host else host
         self.stdout.write(self.style.SUCCESS(f"paperfeed is serving on http://{shown_host}:{port}/"))
         self.stdout.write("Press Ctrl-C to stop.")
