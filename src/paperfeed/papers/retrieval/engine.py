@@ -111,18 +111,13 @@ def _tokens(words: Iterable[str], analyzer: tantivy.TextAnalyzer) -> list[str]:
     return [token for word in words for token in analyzer.analyze(word)]
 
 
-def _in_fields(make) -> tantivy.Query | None:
-    """The clause over a paper's text: make(field) -> Query | None."""
-    return make(TEXT)
-
-
 def _words_clause(words: Sequence[str]) -> tantivy.Query | None:
     tokens = _tokens(words, _STEMMED)
     if not tokens:
         return None
     if len(tokens) == 1:
-        return _in_fields(lambda name: tantivy.Query.term_query(SCHEMA, name, tokens[0]))
-    return _in_fields(lambda name: tantivy.Query.phrase_query(SCHEMA, name, tokens))
+        return tantivy.Query.term_query(SCHEMA, TEXT, tokens[0])
+    return tantivy.Query.phrase_query(SCHEMA, TEXT, tokens)
 
 
 def _prefix_clause(word: str) -> tantivy.Query | None:
@@ -131,7 +126,7 @@ def _prefix_clause(word: str) -> tantivy.Query | None:
     if len(tokens) != 1:
         return None
     pattern = re.escape(tokens[0]) + ".*"
-    return _in_fields(lambda name: tantivy.Query.regex_query(SCHEMA, name, pattern))
+    return tantivy.Query.regex_query(SCHEMA, TEXT, pattern)
 
 
 def _term_clause(term: Term, expand: bool) -> tantivy.Query | None:
@@ -291,18 +286,14 @@ def replace_documents(writer: tantivy.IndexWriter, paper_ids: Iterable[int], doc
     """Delete these papers from the index and add these documents (uncommitted)."""
     for pid in paper_ids:
         writer.delete_documents_by_term("paper_id", pid)
-    for doc in documents:
-        writer.add_document(_document(doc))
+    add_documents(writer, documents)
 
 
 def held(searcher: tantivy.Searcher, paper_ids: Sequence[int]) -> list[int]:
     """Those of these papers that are in the index."""
-    found: list[int] = []
-    for start in range(0, len(paper_ids), 10_000):
-        chunk = list(paper_ids[start : start + 10_000])
-        query = tantivy.Query.term_set_query(SCHEMA, "paper_id", chunk)
-        found += paper_ids_of(searcher, searcher.search(query, len(chunk), count=False).hits)
-    return found
+    if not paper_ids:
+        return []
+    return ranked(searcher, all_papers(NO_FILTERS, paper_ids), len(paper_ids), count=False).ids
 
 
 def add_documents(writer: tantivy.IndexWriter, documents: Iterable[Document]) -> None:
@@ -319,7 +310,7 @@ class Ranked:
     total: int
 
 
-def paper_ids_of(searcher: tantivy.Searcher, hits) -> list[int]:
+def _paper_ids(searcher: tantivy.Searcher, hits) -> list[int]:
     return [int(v) for v in searcher.fast_field_values("paper_id", [address for _, address in hits])]
 
 
@@ -331,12 +322,12 @@ def ranked(searcher: tantivy.Searcher, query: tantivy.Query, limit: int, offset:
         found = searcher.search(query, 1, count=True)
         return Ranked([], found.count)
     found = searcher.search(query, limit, count=count, offset=offset)
-    return Ranked(paper_ids_of(searcher, found.hits), found.count if count else 0)
+    return Ranked(_paper_ids(searcher, found.hits), found.count if count else 0)
 
 
 def newest(searcher: tantivy.Searcher, query: tantivy.Query, limit: int, offset: int) -> Ranked:
     found = searcher.search(query, max(limit, 1), count=True, order_by_field="newest", offset=offset)
-    return Ranked(paper_ids_of(searcher, found.hits)[: max(limit, 0)], found.count)
+    return Ranked(_paper_ids(searcher, found.hits)[: max(limit, 0)], found.count)
 
 
 def count(searcher: tantivy.Searcher, query: tantivy.Query) -> int:

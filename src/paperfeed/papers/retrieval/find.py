@@ -8,7 +8,7 @@ paged through and counted.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from paperfeed.core.fusion import reciprocal_rank_fusion
 from paperfeed.core.search_query import meaning_text
@@ -79,7 +79,8 @@ def find(request: SearchRequest, texts: Marks | None = None) -> Found:
         return _keyword(request, texts, unavailable=True)
     head = reciprocal_rank_fusion([words.ids, near], k=RRF_K, weights=[KEYWORD_WEIGHT, 1.0])
     # The meaning side's papers that also match the words further down are counted once, and listed in the head.
-    near_only = [pid for pid in near if pid not in set(words.ids)]
+    in_words = set(words.ids)
+    near_only = [pid for pid in near if pid not in in_words]
     also_words = set(keyword.passing_query(query, words.relaxed, request.filters, near_only))
     total = words.total + len(near_only) - len(also_words)
     start, end = request.offset, request.offset + request.page_size
@@ -98,7 +99,7 @@ def find(request: SearchRequest, texts: Marks | None = None) -> Found:
 def _keyword(request: SearchRequest, texts: Marks | None, unavailable: bool) -> Found:
     page = keyword.page(request.query, request.filters, request.offset, request.page_size, request.among)
     found = _found(request, page.ids, page.total, page.relaxed, "keyword", texts)
-    return Found(**{**found.__dict__, "meaning_unavailable": unavailable})
+    return replace(found, meaning_unavailable=unavailable)
 
 
 def _found(request: SearchRequest, ids: list[int], total: int, relaxed: bool, mode: str, texts: Marks | None) -> Found:
@@ -121,7 +122,7 @@ def matches(request: SearchRequest, cache: dict | None = None) -> frozenset[int]
             mode = "keyword"
         else:
             vector = meaning.embed_query(meaning_text(request.meaning_text, request.query))
-            candidates = meaning.passing_all(among, request.filters)
+            candidates = keyword.passing(sorted(among), request.filters)
             best = meaning.scored_among(model, vector, candidates, cache)[:MEANING_MATCHES]
             found |= {pid for pid, similarity in best if similarity >= MEANING_MIN_SIMILARITY}
     if mode in ("keyword", "hybrid") and request.has_words and among:

@@ -34,7 +34,7 @@ from paperfeed.papers.retrieval.request import Filters
 log = logging.getLogger(__name__)
 READ_CHUNK = 2000  # papers read from the database per step of a rebuild
 IDS_CHUNK = 500  # ids per IN (...) list
-PRUNE_KEEP = 0  # change rows kept behind the last applied one (the applied one itself always stays)
+OTHER_STATE = "the keyword index was built from another state of the database"
 
 
 def index_path() -> Path:
@@ -148,6 +148,18 @@ def _writing(block: bool) -> Iterator[bool]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def _in_step(state: dict, last: tuple[int, int] | None) -> bool:
+    """Whether the index whose state note this is has applied the database's last change."""
+    return last == (state["change"], state["stamp"]) or (last is None and state["change"] == 0)
+
+
+def _can_apply(state: dict, last: tuple[int, int] | None) -> bool:
+    """Whether the changes after the index's last one can be applied to it: that change is still in the log."""
+    if last is None or state["change"] == 0 or last[0] <= state["change"]:
+        return False
+    return _has_change(state["change"], state["stamp"])
+
+
 def problem() -> str | None:
     """Why the index does not reflect the database now (None: it does)."""
     index = _process.get()
@@ -157,12 +169,11 @@ def problem() -> str | None:
             return f"there is no keyword index at {index.path}"
         return f"the keyword index at {index.path} has no readable state note (damaged, or of another version)"
     last = _last_change()
-    applied = (state["change"], state["stamp"])
-    if last == applied or (last is None and state["change"] == 0):
+    if _in_step(state, last):
         return None
-    if last is not None and last[0] > applied[0] and (applied[0] == 0 or _has_change(*applied)):
-        return f"{last[0] - applied[0]:,} changes to papers are not in the keyword index yet"
-    return "the keyword index was built from another state of the database"
+    if _can_apply(state, last):
+        return f"{last[0] - state['change']:,} changes to papers are not in the keyword index yet"
+    return OTHER_STATE
 
 
 def sync(block: bool = True, on_progress: Callable[[int, int], None] | None = None) -> SyncReport | None:
@@ -183,19 +194,16 @@ def sync(block: bool = True, on_progress: Callable[[int, int], None] | None = No
             log.warning("%s; rebuilding it", error)
             state = None
         last = _last_change()
-        if state is not None:
-            applied = (state["change"], state["stamp"])
-            if last == applied or (last is None and state["change"] == 0):
-                return SyncReport("none", 0)
-            if last is not None and last[0] > applied[0] and applied[0] != 0 and _has_change(*applied):
-                return _apply(index, applied[0], last, state.get("papers", 0))
-            reason = "the keyword index was built from another state of the database"
-        else:
-            reason = problem() or "the keyword index cannot be read"
-        return _rebuild(index, reason, on_progress)
+        if state is None:
+            return _rebuild(index, problem() or "the keyword index cannot be read", on_progress)
+        if _in_step(state, last):
+            return SyncReport("none", 0)
+        if _can_apply(state, last):
+            return _apply(index, state["change"], last)
+        return _rebuild(index, OTHER_STATE, on_progress)
 
 
-def _apply(index: KeywordIndex, after: int, last: tuple[int, int], papers: int) -> SyncReport:
+def _apply(index: KeywordIndex, after: int, last: tuple[int, int]) -> SyncReport:
     with transaction.atomic():
         changed = sorted(
             set(SearchChange.objects.filter(id__gt=after, id__lte=last[0]).values_list("paper_id", flat=True))
@@ -267,7 +275,7 @@ def _prune(applied: int) -> None:
     """Forget changes the index has applied (the last one stays: it identifies the state)."""
     try:
         with transaction.atomic():
-            SearchChange.objects.filter(id__lt=applied - PRUNE_KEEP).delete()
+            SearchChange.objects.filter(id__lt=applied).delete()
     except Exception:  # noqa: BLE001 - pruning is housekeeping; a busy database can have it next time
         log.debug("could not prune the search change log", exc_info=True)
 
@@ -293,10 +301,7 @@ def searcher():
 def problem_is_likely(index: KeywordIndex) -> bool:
     """A cheap check on each search: does the last change in the database match the one the index applied?"""
     state = _state(index)
-    if state is None:
-        return True
-    last = _last_change()
-    return last != (state["change"], state["stamp"]) and not (last is None and state["change"] == 0)
+    return state is None or not _in_step(state, _last_change())
 
 
 def _state(index: KeywordIndex) -> dict | None:
@@ -335,14 +340,6 @@ class KeywordPage:
     relaxed: bool  # no paper had every word, so these match any of them
 
 
-def _match_all_or_relaxed(query: SearchQuery, run: Callable[[bool], KeywordPage]) -> KeywordPage:
-    page = run(True)
-    if page.total == 0 and len(query.positive) > 1:
-        relaxed = run(False)
-        return KeywordPage(relaxed.ids, relaxed.total, True)
-    return page
-
-
 def page(query: SearchQuery, filters: Filters, offset: int, limit: int, among=None) -> KeywordPage:
     """Papers [offset, offset + limit) of the keyword ranking (every match ranked by BM25), and how many match."""
     found = searcher()
@@ -354,9 +351,12 @@ def page(query: SearchQuery, filters: Filters, offset: int, limit: int, among=No
             result = engine.ranked(found, tier, max(limit - len(ids), 0), max(offset - total, 0))
             ids += result.ids
             total += result.total
-        return KeywordPage(ids, total, False)
+        return KeywordPage(ids, total, not match_all)
 
-    return _match_all_or_relaxed(query, run)
+    every_word = run(True)
+    if every_word.total == 0 and len(query.positive) > 1:
+        return run(False)  # no paper has every word: any of them, and the page says so
+    return every_word
 
 
 def ranking(query: SearchQuery, filters: Filters, limit: int, among=None) -> KeywordPage:

@@ -69,7 +69,7 @@ def ranking(meaning: Meaning, filters: Filters, among: frozenset[int] | None = N
     """Up to `meaning.depth` paper ids nearest in meaning to the query that pass the filters (and are `among`
     these, when given), nearest first; None without an index."""
     if among is not None:
-        return nearest_among(meaning.model, meaning.vector, passing_all(among, filters), meaning.depth)
+        return nearest_among(meaning.model, meaning.vector, keyword.passing(sorted(among), filters), meaning.depth)
     depth, wanted, found = meaning.depth, meaning.depth, meaning.nearest
     while True:
         if found is None:
@@ -84,10 +84,6 @@ def ranking(meaning: Meaning, filters: Filters, among: frozenset[int] | None = N
             return nearest_among(meaning.model, meaning.vector, admitted, depth)
         wanted *= 4
         found = vectors.nearest(meaning.model, meaning.vector, wanted)
-
-
-def passing_all(ids: frozenset[int], filters: Filters) -> list[int]:
-    return keyword.passing(sorted(ids), filters)
 
 
 def scored_among(
