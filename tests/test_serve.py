@@ -30,21 +30,28 @@ def test_served_by_gunicorn_with_static_files(demo_site):
     assert status == 200 and "katex" in js
 
 
-def test_a_second_run_does_not_reload_and_a_lost_vector_index_is_rebuilt_at_start(tmp_path):
+def test_a_second_run_does_not_reload_and_lost_indexes_are_rebuilt_at_start(tmp_path):
+    import shutil
+
     data = tmp_path / "data"
     first = start_site(data)
     first.stop()
     for index_file in data.glob("vectors-*.usearch"):
         index_file.unlink()
+    shutil.rmtree(data / "keyword-index")
     second = start_site(data)
     try:
         out = second.output()
         assert "First run" not in out
         assert "Vector index: there is no vector index" in out
         assert "Vector index rebuilt: 5,921 papers." in out
+        assert "Keyword index: there is no keyword index" in out
+        assert "Keyword index rebuilt: 5,921 papers." in out
         assert "paperfeed is serving on" in out
         status, _, html = fetch(second.url + "/search?q=robots+learning+from+demonstrations&mode=semantic")
         assert status == 200 and "Search by meaning is not available" not in html
+        status, _, html = fetch(second.url + "/search?q=learning&mode=keyword")
+        assert status == 200 and "1,784 results" in html
     finally:
         second.stop()
 
