@@ -218,3 +218,51 @@ def test_a_bulk_load_killed_mid_write_leaves_an_index_that_matches_the_database(
     out, err = check.communicate(timeout=300)
     papers, _, problem = out.strip().splitlines()[-1].split(None, 2)
     assert papers == "40000" and problem == "None", (out, err)
+
+
+def _write_jsonl(path, rows) -> None:
+    path.write_bytes(b"".join(orjson.dumps(r) + b"\n" for r in rows))
+
+
+def test_a_file_load_keeps_one_writer_and_commits_the_index_as_it_goes(transactional_db, tmp_path, monkeypatch):
+    from paperfeed.papers.services.loading import load_jsonl
+
+    monkeypatch.setattr(keyword, "COMMIT_PAPERS", 4)  # commit the index every 4 papers instead of 100,000
+    rows = [paper(n, f"Walrus study {n}", "Tusks and ice.") for n in range(10)]
+    # Paper 0 again in the next batch, retitled before the index committed it: held once, with its new title.
+    rows.insert(3, paper(0, "Narwhal study 0", "Tusks and ice."))
+    source = tmp_path / "papers.jsonl"
+    _write_jsonl(source, rows)
+    seen = []
+
+    def progress(*_):
+        # Mid-load, in this process: the state note moves only with commits, and a search answers from the
+        # index as last committed instead of waiting for the load's lock.
+        state = keyword._process.get().read_state()
+        seen.append((state["change"], find(SearchRequest("walrus", "keyword")).total))
+
+    summary = load_jsonl(source, batch_size=3, on_progress=progress)
+    assert summary.new == 10 and summary.updated == 1
+    assert keyword.problem() is None  # in step on leaving, before any search
+    assert len({change for change, _ in seen}) >= 3  # several commits along the way
+    assert [total for _, total in seen] == sorted(total for _, total in seen)
+    assert any(0 < total < 10 for _, total in seen), seen  # committed batches findable while the load goes on
+    assert find(SearchRequest("narwhal", "keyword")).total == 1
+    assert find(SearchRequest("walrus", "keyword")).total == 9
+    assert keyword._process.get().searcher().num_docs == 10  # no paper twice
+    assert keyword.verify() is None
+
+
+def test_a_load_stopped_by_a_bad_line_leaves_the_index_in_step_with_what_it_committed(transactional_db, tmp_path):
+    from paperfeed.papers.services.loading import BadLine, load_jsonl
+
+    source = tmp_path / "papers.jsonl"
+    _write_jsonl(source, [paper(n, f"Capybara note {n}", "Rodents.") for n in range(5)])
+    with source.open("ab") as out:
+        out.write(b'{"id": "2605.99999", "title": \n')
+    with pytest.raises(BadLine) as stopped:
+        load_jsonl(source, batch_size=2)
+    assert stopped.value.summary.new == 4  # two batches committed before the batch holding the bad line
+    assert keyword.problem() is None
+    assert find(SearchRequest("capybara", "keyword")).total == 4
+    assert keyword.verify() is None

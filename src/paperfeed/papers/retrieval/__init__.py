@@ -35,6 +35,14 @@ def close_indexes() -> None:
     keyword.close()
 
 
+def following_bulk_load():
+    """A context for a loader writing many batches: yields `keep_up`, to call once each batch has committed.
+
+    One engine writer serves the whole load, indexing each batch on its own threads while the next is written;
+    the index commits now and then and at the end, when it is in step with the database."""
+    return keyword.following()
+
+
 def keep_in_step(wait: bool = False) -> None:
     """Once the current transaction commits, apply its changes to papers to the keyword index (searches would
     apply them anyway before answering; this keeps that work off the next visitor's request). wait: also when
@@ -44,6 +52,7 @@ def keep_in_step(wait: bool = False) -> None:
 
 __all__ = [
     "close_indexes",
+    "following_bulk_load",
     "keep_in_step",
     "keyword_problem",
     "rebuild_keyword_index",

@@ -185,29 +185,40 @@ def sync(block: bool = True, on_progress: Callable[[int, int], None] | None = No
     with _process.lock, _writing(block) as taken:
         if not taken:
             return None
-        index = _process.get()
-        state = index.read_state()
-        try:
-            if state is not None:
-                index.open()
-        except IndexDamaged as error:
-            log.warning("%s; rebuilding it", error)
-            state = None
-        last = _last_change()
-        if state is None:
-            return _rebuild(index, problem() or "the keyword index cannot be read", on_progress)
-        if _in_step(state, last):
-            return SyncReport("none", 0)
-        if _can_apply(state, last):
-            return _apply(index, state["change"], last)
-        return _rebuild(index, OTHER_STATE, on_progress)
+        return _sync_locked(_process.get(), on_progress)
+
+
+def _sync_locked(index: KeywordIndex, on_progress: Callable[[int, int], None] | None = None) -> SyncReport:
+    state = index.read_state()
+    try:
+        if state is not None:
+            index.open()
+    except IndexDamaged as error:
+        log.warning("%s; rebuilding it", error)
+        state = None
+    last = _last_change()
+    if state is None:
+        return _rebuild(index, problem() or "the keyword index cannot be read", on_progress)
+    if _in_step(state, last):
+        return SyncReport("none", 0)
+    if _can_apply(state, last):
+        return _apply(index, state["change"], last)
+    return _rebuild(index, OTHER_STATE, on_progress)
+
+
+def _changed(after: int, through: int) -> list[int]:
+    """The papers changed by the log's entries (after, through]."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT DISTINCT paper_id FROM {SearchChange._meta.db_table} WHERE id > %s AND id <= %s",
+            [after, through],
+        )
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _apply(index: KeywordIndex, after: int, last: tuple[int, int]) -> SyncReport:
     with transaction.atomic():
-        changed = sorted(
-            set(SearchChange.objects.filter(id__gt=after, id__lte=last[0]).values_list("paper_id", flat=True))
-        )
+        changed = _changed(after, last[0])
         docs = documents(changed)
     # Only papers the index holds need deleting first: most changes of a bulk load are new papers.
     held = engine.held(index.searcher(), changed)
@@ -284,6 +295,107 @@ def rebuild(on_progress: Callable[[int, int], None] | None = None) -> SyncReport
     """Rebuild the index from the database whatever its state (`paperfeed index --rebuild`)."""
     with _process.lock, _writing(True):
         return _rebuild(_process.get(), "a rebuild was asked for", on_progress)
+
+
+class _Follower:
+    """The index following a bulk load batch by batch, with one engine writer held across the batches.
+
+    Each `step` (after a batch commits) hands the batch's changes to the writer and returns; the engine indexes
+    them on its own threads while the loader reads and writes the next batch. The writer commits every
+    COMMIT_PAPERS papers or COMMIT_SECONDS seconds and at the end, and only a commit moves the state note: a crash
+    between commits leaves an index that is behind, never wrong, and the change log (pruned only up to a commit)
+    still holds what it must apply next.
+    """
+
+    def __init__(self, index: KeywordIndex) -> None:
+        self.index = index
+        state = index.read_state() or {}
+        self.applied = self.committed = (state.get("change", 0), state.get("stamp", 0))
+        self.writer = None
+        self.pending: set[int] = set()  # papers added since the last commit
+        self.since = time.monotonic()
+        self.lost = False  # the log no longer continues from what was applied (restored database): rebuild at the end
+        self.done = False
+
+    def step(self) -> None:
+        if self.done:  # a batch committed after the load ended (an outer transaction): the usual way
+            sync(block=True)
+            return
+        if self.lost:
+            return
+        with _process.lock, transaction.atomic():
+            last = _last_change()
+            if last is None or last == self.applied:
+                return
+            if last[0] <= self.applied[0] or (self.applied[0] and not _has_change(*self.applied)):
+                self.lost = True
+                return
+            changed = _changed(self.applied[0], last[0])
+            docs = documents(changed)
+        with _process.lock:
+            if self.writer is None:
+                self.writer = self.index.writer(threads=WRITER_THREADS)
+            # Deletes reach the committed index and this writer's uncommitted documents alike.
+            held = set(engine.held(self.index.searcher(), changed)) | (self.pending & set(changed))
+            engine.replace_documents(self.writer, sorted(held), docs)
+            self.pending.update(doc.paper_id for doc in docs)
+            self.applied = last
+            if len(self.pending) >= COMMIT_PAPERS or time.monotonic() - self.since >= COMMIT_SECONDS:
+                self._commit(final=False)
+
+    def _commit(self, final: bool) -> None:
+        writer, self.writer = self.writer, (None if final else self.writer)
+        if writer is None:
+            return
+        try:
+            writer.commit()
+            if final:
+                writer.wait_merging_threads()
+        except BaseException:
+            writer.rollback()
+            self.writer = None
+            raise
+        self.index.reload()
+        self.index.write_state(self.applied[0], self.applied[1], self.index.searcher().num_docs)
+        self.committed = self.applied
+        self.pending.clear()
+        self.since = time.monotonic()
+        _prune(self.applied[0])
+
+    def finish(self) -> None:
+        self.done = True
+        with _process.lock:
+            self._commit(final=True)
+            if self.lost or self.applied != _last_change():
+                _sync_locked(self.index)  # what happened after the last step, or a rebuild
+
+
+WRITER_THREADS = 1  # beside the loader on a 2-core box, one indexing thread finishes sooner than two (measured)
+COMMIT_PAPERS = 100_000  # papers a bulk load adds to the index between commits
+COMMIT_SECONDS = 30.0  # ... or seconds: how far behind searches elsewhere see the index during a load
+
+
+@contextmanager
+def following() -> Iterator[Callable[[], None]]:
+    """For a bulk load: the index's write lock for the whole load, and a `step` to call after each committed batch.
+
+    Searches elsewhere answer from the index as last committed meanwhile. On leaving (also after an error: the
+    batches committed so far are in the database), the index is committed and in step with the database.
+    """
+    with _writing(True):
+        with _process.lock:
+            index = _process.get()
+            _sync_locked(index)
+        follower = _Follower(index)
+        try:
+            yield follower.step
+        except BaseException:
+            try:
+                follower.finish()
+            except Exception:  # noqa: BLE001 - the load's own error matters more; the next sync catches up
+                log.exception("could not bring the keyword index in step after a failed load")
+            raise
+        follower.finish()
 
 
 def searcher():

@@ -1,7 +1,8 @@
 """Loading paper records into the database: upsert by arXiv id, one transaction per batch.
 
 The keyword index follows through the database's change log (see paperfeed.papers.retrieval.keyword): each
-committed batch is applied to it before the next one is read.
+committed batch is handed to it, and a file load keeps one index writer for all its batches, so that indexing
+runs on the engine's threads while the next batch is read and written.
 
 Written with a few set-based SQL statements per batch rather than the ORM's per-object saves, because a full
 corpus has ~75 k papers and ~430 k authorships (see docs/benchmarks.md).
@@ -18,7 +19,7 @@ from django.db import connection, transaction
 
 from paperfeed.core.records import LineReader, PaperRecord, RecordError, parse_jsonl_line
 from paperfeed.papers.models import Author, Authorship, DailyEntry, Paper
-from paperfeed.papers.retrieval import keep_in_step
+from paperfeed.papers.retrieval import following_bulk_load, keep_in_step
 
 CHUNK = 500  # ids per IN (...) list, well under every database's parameter limit
 
@@ -171,8 +172,9 @@ def _merge(stored: _Stored, record: PaperRecord) -> _Update | None:
 class PaperLoader:
     """Upserts batches of records; keeps a name → id cache of authors across batches."""
 
-    def __init__(self, source: str = DailyEntry.Source.ARXIV) -> None:
+    def __init__(self, source: str = DailyEntry.Source.ARXIV, keep_up: Callable[[], None] | None = None) -> None:
         self.source = source
+        self.keep_up = keep_up  # from following_bulk_load(); without it each batch is applied on its own
         self._author_ids: dict[str, int] = {}
         self._seen: set[str] = set()
 
@@ -207,7 +209,7 @@ class PaperLoader:
             all_pks = {aid: s.pk for aid, s in stored.items()} | pks
             summary.daily_entries += self._add_daily_entries(cursor, latest.values(), all_pks)
             if written:
-                keep_in_step(wait=True)  # the keyword index follows each batch once it is committed
+                self._keep_index_in_step()
         # Only once the batch is committed may its new authors join the cache.
         self._author_ids.update(new_authors)
         summary.new += len(inserts)
@@ -221,8 +223,15 @@ class PaperLoader:
             return 0
         with transaction.atomic():
             deleted = Paper.objects.filter(arxiv_id__in=list(arxiv_ids)).delete()[1].get(Paper._meta.label, 0)
-            keep_in_step(wait=True)
+            self._keep_index_in_step()
             return deleted
+
+    def _keep_index_in_step(self) -> None:
+        """Once the transaction commits, the keyword index follows what it changed."""
+        if self.keep_up is not None:
+            transaction.on_commit(self.keep_up)
+        else:
+            keep_in_step(wait=True)
 
     def _stored(self, cursor, arxiv_ids: list[str]) -> dict[str, _Stored]:
         rows: dict[str, tuple] = {}
@@ -319,9 +328,9 @@ def load_file(
     bytes_total, papers_so_far) is called after each committed batch.
     """
     summary = LoadSummary()
-    loader = PaperLoader()
     batch: list[PaperRecord] = []
-    with LineReader(path) as reader:
+    with LineReader(path) as reader, following_bulk_load() as keep_up:
+        loader = PaperLoader(keep_up=keep_up)
         try:
             for lineno, line in reader:
                 try:
