@@ -22,10 +22,6 @@ RRF_K = 3.0
 KEYWORD_WEIGHT = 1.5
 # A saved search (digests) matches a paper by meaning when their cosine similarity is at least this
 # (all-MiniLM-L6-v2: related abstracts score 0.4–0.7, unrelated ones under 0.25), its best MEANING_MATCHES at most.
-# Hybrid moves the query's embedding toward the embeddings of the keyword side's best FEEDBACK_PAPERS (weight
-# FEEDBACK_WEIGHT) before searching by meaning: see docs/search-quality.md.
-FEEDBACK_PAPERS = 0
-FEEDBACK_WEIGHT = 0.0
 MEANING_MIN_SIMILARITY = 0.40
 MEANING_MATCHES = 30
 
@@ -78,10 +74,7 @@ def find(request: SearchRequest, texts: Marks | None = None) -> Found:
         ids = ranked[request.offset : request.offset + request.page_size]
         return _found(request, ids, len(ranked), False, "semantic", texts)
     words = keyword.ranking(query, request.filters, FUSION_DEPTH, request.among)
-    found = future.result()
-    if FEEDBACK_PAPERS and words.ids and found.nearest is not None:
-        found = meaning.moved_toward(found, words.ids[:FEEDBACK_PAPERS], FEEDBACK_WEIGHT)
-    near = meaning.ranking(found, request.filters, request.among)
+    near = meaning.ranking(future.result(), request.filters, request.among)
     if near is None:
         return _keyword(request, texts, unavailable=True)
     head = reciprocal_rank_fusion([words.ids, near], k=RRF_K, weights=[KEYWORD_WEIGHT, 1.0])

@@ -65,19 +65,6 @@ def _meaning(embed: Callable[[str], np.ndarray], model: str, text: str, depth: i
     return Meaning(model, vector, depth, vectors.nearest(model, vector, depth))
 
 
-def moved_toward(meaning: Meaning, paper_ids: Sequence[int], weight: float) -> Meaning:
-    """The query moved toward these papers (pseudo-relevance feedback, Rocchio's rule on embeddings): the unit
-    query vector plus `weight` times the mean of the papers' unit vectors, searched again."""
-    ids, matrix = _stored_matrix(meaning.model, tuple(paper_ids))
-    if not ids or weight <= 0:
-        return meaning
-    query = np.asarray(meaning.vector, dtype=np.float32)
-    rows = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
-    moved = query / max(float(np.linalg.norm(query)), 1e-12) + weight * rows.mean(axis=0)
-    moved /= max(float(np.linalg.norm(moved)), 1e-12)
-    return Meaning(meaning.model, moved, meaning.depth, vectors.nearest(meaning.model, moved, meaning.depth))
-
-
 def ranking(meaning: Meaning, filters: Filters, among: frozenset[int] | None = None) -> list[int] | None:
     """Up to `meaning.depth` paper ids nearest in meaning to the query that pass the filters (and are `among`
     these, when given), nearest first; None without an index."""
