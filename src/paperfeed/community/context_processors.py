@@ -10,6 +10,7 @@ from paperfeed.community.services.votes import voted_paper_ids
 
 def votes(request: HttpRequest) -> dict[str, object]:
     """`voted_ids`: the signed-in user's upvoted paper ids, read in one query the first time a template asks.
+    `this_page`: where a vote button comes back to, worked out once however many buttons a page has.
 
     Pages without vote buttons never run the query, and anonymous visitors never cause one.
     """
@@ -20,4 +21,4 @@ def votes(request: HttpRequest) -> dict[str, object]:
             return frozenset()
         return voted_paper_ids(user)
 
-    return {"voted_ids": SimpleLazyObject(load)}
+    return {"voted_ids": SimpleLazyObject(load), "this_page": SimpleLazyObject(request.get_full_path)}

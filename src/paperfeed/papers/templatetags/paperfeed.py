@@ -1,5 +1,7 @@
 from django import template
+from django.utils.html import escape
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -17,3 +19,14 @@ def with_params(context, **changes) -> str:
             params[key] = value
     encoded = urlencode(sorted(params.items()), doseq=False)
     return "?" + encoded if encoded else "?"
+
+
+@register.simple_tag
+def options(values, selected) -> str:
+    """`<option>`s of a `<select>`, the `selected` one marked: one tag for a list that a template loop would render
+    node by node (the search form's ~75 categories cost a third of a millisecond that way)."""
+    html = []
+    for value in values:
+        text = escape(value)
+        html.append(f'<option value="{text}"{" selected" if value == selected else ""}>{text}</option>')
+    return mark_safe("".join(html))  # noqa: S308 - every value is escaped above
