@@ -21,6 +21,12 @@ SETTINGS: tuple[Setting, ...] = (
         "$XDG_DATA_HOME/paperfeed, else ~/.local/share/paperfeed",
         "Where the SQLite database, the secret key and derived indexes live.",
     ),
+    Setting(
+        "PAPERFEED_DATABASE_URL",
+        "(none: SQLite in DATA_DIR/paperfeed.sqlite3)",
+        "postgresql://user:password@host:5432/name selects PostgreSQL (with the pgvector extension for search by "
+        "meaning): the database for several web or worker processes on several machines.",
+    ),
     Setting("PAPERFEED_DEBUG", "0", "1 shows Django's debug pages. Never on a public site."),
     Setting(
         "PAPERFEED_SECRET_KEY",
@@ -197,3 +203,43 @@ def email_settings(url: str) -> dict[str, object]:
         "EMAIL_USE_TLS": scheme == "smtp" and query.get("tls", "") in on,
         "EMAIL_TIMEOUT": 30,
     }
+
+
+SQLITE_OPTIONS = {
+    # WAL lets readers go on while one writer commits; the busy timeout makes writers queue, not fail.
+    "timeout": 20,
+    "transaction_mode": "IMMEDIATE",
+    "init_command": (
+        "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+        "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
+    ),
+}
+
+
+def database(url: str | None, directory: Path) -> dict[str, object]:
+    """Django's default database: SQLite in the data directory, or the one PAPERFEED_DATABASE_URL names.
+
+    A URL that cannot be used stops start-up with a message naming the variable and the fix.
+    """
+    if not url:
+        return {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": directory / "paperfeed.sqlite3",
+            "OPTIONS": SQLITE_OPTIONS,
+            "TEST": {"NAME": str(directory / "test-paperfeed.sqlite3")},
+        }
+    import dj_database_url
+
+    fix = "use postgresql://user:password@host:5432/name, or unset it for SQLite in the data directory"
+    try:
+        parsed = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except (ValueError, dj_database_url.UnknownSchemeError) as error:
+        raise SystemExit(f"PAPERFEED_DATABASE_URL={url!r} cannot be read ({error}): {fix}") from None
+    if parsed["ENGINE"] == "django.db.backends.sqlite3":
+        parsed["OPTIONS"] = {**SQLITE_OPTIONS, **parsed.get("OPTIONS", {})}
+        parsed["CONN_MAX_AGE"], parsed["CONN_HEALTH_CHECKS"] = 0, False
+    elif parsed["ENGINE"] != "django.db.backends.postgresql":
+        raise SystemExit(f"PAPERFEED_DATABASE_URL={url!r}: paperfeed runs on PostgreSQL or SQLite; {fix}")
+    elif not parsed.get("NAME"):
+        raise SystemExit(f"PAPERFEED_DATABASE_URL={url!r} names no database: {fix}")
+    return parsed

@@ -61,22 +61,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": {
-        "ENGINE": "django.db.backends.sqlite3",
-        "NAME": DATA_DIR / "paperfeed.sqlite3",
-        # WAL lets readers go on while one writer commits; the busy timeout makes writers queue, not fail.
-        "OPTIONS": {
-            "timeout": 20,
-            "transaction_mode": "IMMEDIATE",
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-                "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536; PRAGMA temp_store=MEMORY;"
-            ),
-        },
-        "TEST": {"NAME": str(DATA_DIR / "test-paperfeed.sqlite3")},
-    }
-}
+DATABASES = {"default": config.database(config.env("PAPERFEED_DATABASE_URL"), DATA_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [

@@ -30,17 +30,84 @@ SQLITE_TRIGGERS = {
 }
 
 
+# PostgreSQL: statement-level triggers over transition tables, so that one statement touching many rows writes one
+# change per paper; an update counts only where what the index holds really changed.
+PG_STAMP = "floor(random() * 4611686018427387903)::bigint"
+PG_LOG = f"INSERT INTO papers_searchchange (paper_id, stamp) SELECT DISTINCT {{column}}, {PG_STAMP} FROM {{rows}}"
+PG_FUNCTIONS = {
+    "papers_search_log_new_papers": PG_LOG.format(column="id", rows="new_rows"),
+    "papers_search_log_old_papers": PG_LOG.format(column="id", rows="old_rows"),
+    "papers_search_log_changed_papers": PG_LOG.format(
+        column="n.id",
+        rows="new_rows n JOIN old_rows o ON o.id = n.id WHERE (n.title, n.abstract, n.categories, n.published, "
+        "n.hidden) IS DISTINCT FROM (o.title, o.abstract, o.categories, o.published, o.hidden)",
+    ),
+    "papers_search_log_new_authorships": PG_LOG.format(column="paper_id", rows="new_rows"),
+    "papers_search_log_old_authorships": PG_LOG.format(column="paper_id", rows="old_rows"),
+    "papers_search_log_moved_authorships": PG_LOG.format(
+        column="paper_id", rows="(SELECT paper_id FROM new_rows UNION SELECT paper_id FROM old_rows) moved"
+    ),
+    "papers_search_log_renamed_author": (
+        f"INSERT INTO papers_searchchange (paper_id, stamp) SELECT paper_id, {PG_STAMP} FROM papers_authorship "
+        "WHERE author_id = NEW.id"
+    ),
+}
+PG_TRIGGERS = {
+    # name: (table, event, transition tables, function)
+    "papers_search_paper_insert": ("papers_paper", "INSERT", "NEW TABLE AS new_rows", "papers_search_log_new_papers"),
+    "papers_search_paper_update": (
+        "papers_paper", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows", "papers_search_log_changed_papers"
+    ),
+    "papers_search_paper_delete": ("papers_paper", "DELETE", "OLD TABLE AS old_rows", "papers_search_log_old_papers"),
+    "papers_search_authorship_insert": (
+        "papers_authorship", "INSERT", "NEW TABLE AS new_rows", "papers_search_log_new_authorships"
+    ),
+    "papers_search_authorship_update": (
+        "papers_authorship", "UPDATE", "OLD TABLE AS old_rows NEW TABLE AS new_rows",
+        "papers_search_log_moved_authorships",
+    ),
+    "papers_search_authorship_delete": (
+        "papers_authorship", "DELETE", "OLD TABLE AS old_rows", "papers_search_log_old_authorships"
+    ),
+}
+
+
 def create(apps, schema_editor):
-    if schema_editor.connection.vendor != "sqlite":
-        raise RuntimeError("paperfeed's keyword index follows changes through SQLite triggers; other databases later")
-    schema_editor.execute("DROP TABLE IF EXISTS papers_search")
-    for name, body in SQLITE_TRIGGERS.items():
-        schema_editor.execute(f"CREATE TRIGGER {name} {body}")
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        schema_editor.execute("DROP TABLE IF EXISTS papers_search")
+        for name, body in SQLITE_TRIGGERS.items():
+            schema_editor.execute(f"CREATE TRIGGER {name} {body}")
+        stamp = "random()"
+    elif vendor == "postgresql":
+        for name, body in PG_FUNCTIONS.items():
+            schema_editor.execute(
+                f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN {body}; RETURN NULL; END $$"
+            )
+        for name, (table, event, transitions, function) in PG_TRIGGERS.items():
+            schema_editor.execute(
+                f"CREATE TRIGGER {name} AFTER {event} ON {table} REFERENCING {transitions} "
+                f"FOR EACH STATEMENT EXECUTE FUNCTION {function}()"
+            )
+        schema_editor.execute(
+            "CREATE TRIGGER papers_search_author_rename AFTER UPDATE OF name ON papers_author FOR EACH ROW "
+            "WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION papers_search_log_renamed_author()"
+        )
+        stamp = PG_STAMP
+    else:
+        raise RuntimeError(f"paperfeed runs on SQLite or PostgreSQL, not {vendor}")
     # Every paper already stored is one change for the new index to pick up.
-    schema_editor.execute("INSERT INTO papers_searchchange (paper_id, stamp) SELECT id, random() FROM papers_paper")
+    schema_editor.execute(f"INSERT INTO papers_searchchange (paper_id, stamp) SELECT id, {stamp} FROM papers_paper")
 
 
 def drop(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for name, (table, *_) in PG_TRIGGERS.items():
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        schema_editor.execute("DROP TRIGGER IF EXISTS papers_search_author_rename ON papers_author")
+        for name in PG_FUNCTIONS:
+            schema_editor.execute(f"DROP FUNCTION IF EXISTS {name}()")
+        return
     for name in SQLITE_TRIGGERS:
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {name}")
     schema_editor.execute(
