@@ -148,7 +148,10 @@ def test_a_damaged_or_missing_index_is_rebuilt_with_a_message(corpus, client, ca
     path = keyword.index_path()
     for name in os.listdir(path):
         if name.endswith(".idx") or name == "meta.json":
-            (path / name).write_bytes(b"\x00garbage")
+            # Garbage in a new file put in its place: truncating a file this process has memory-mapped would
+            # kill it with SIGBUS, which is not the damage being tested (a worker starting on damaged files).
+            (path / "garbage").write_bytes(b"\x00garbage")
+            os.replace(path / "garbage", path / name)
     (path / "paperfeed-state.json").write_text("{not json")
     keyword._process.index = None  # a worker that starts now
     response = client.get("/search", {"q": "learning", "mode": "keyword"})
