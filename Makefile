@@ -11,7 +11,7 @@ TEST_DATA := $(CURDIR)/.test-data
 
 help:
 	@echo "make serve   set up and serve paperfeed on http://127.0.0.1:8000 (HOST=… PORT=… to change)"
-	@echo "make test    set up and run every test, browser tests included"
+	@echo "make test    set up and run every test, browser tests included, on SQLite and on PostgreSQL"
 	@echo "make lint    ruff and the import-layer contracts"
 	@echo "make bench   benchmarks on the full shared corpus (see docs/benchmarks.md)"
 
@@ -38,9 +38,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/lint-imports
 
+# Every test twice: on SQLite, then on a PostgreSQL 16 + pgvector that tests/with_postgres.py starts (PyPI's pgserver).
 test: $(VENV)/.installed-test $(CHROMIUM) lint
-	mkdir -p $(TEST_DATA)
-	PAPERFEED_DATA_DIR=$(TEST_DATA) $(BIN)/pytest
+	mkdir -p $(TEST_DATA)/sqlite $(TEST_DATA)/postgresql
+	PAPERFEED_DATA_DIR=$(TEST_DATA)/sqlite $(BIN)/pytest
+	PAPERFEED_DATA_DIR=$(TEST_DATA)/postgresql $(BIN)/python tests/with_postgres.py $(BIN)/pytest
 
 bench: $(VENV)/.installed-test
 	PAPERFEED_DATA_DIR=$(TEST_DATA)/bench $(BIN)/python bench/load_and_search.py

@@ -23,6 +23,53 @@ def corpus(db):
     return load_jsonl(SMALL)
 
 
+# --- paperfeed processes of a test's own: a data directory and, on PostgreSQL, a database of their own ---
+
+import hashlib  # noqa: E402
+import os as _os  # noqa: E402
+
+
+def site_env(data_dir: Path, base: dict | None = None) -> dict[str, str]:
+    """The environment for a paperfeed process with a site of its own in `data_dir`.
+
+    On SQLite the site's database is the file in the data directory. When the suite runs on PostgreSQL
+    (tests/with_postgres.py), each data directory gets a database of its own on the suite's server, created here
+    once, so that such processes never share the database the test process uses.
+    """
+    env = {**(_os.environ if base is None else base), "PAPERFEED_DATA_DIR": str(data_dir)}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    server = _os.environ.get("PAPERFEED_TEST_POSTGRES")
+    if server:
+        name = "site_" + hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:16]
+        env["PAPERFEED_DATABASE_URL"] = _postgres_database(server, name)
+    else:
+        env.pop("PAPERFEED_DATABASE_URL", None)
+    return env
+
+
+def _postgres_database(server_dir: str, name: str) -> str:
+    import pgserver
+
+    server = pgserver.get_server(server_dir, cleanup_mode=None)
+    if not server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';").count("(1 row)"):
+        server.psql(f"CREATE DATABASE {name};")
+    return server.get_uri(name)
+
+
+def site_rows(env: dict[str, str], sql: str) -> list[tuple]:
+    """Rows of a query on the database of the site `env` names (SQLite file or PostgreSQL)."""
+    url = env.get("PAPERFEED_DATABASE_URL")
+    if url:
+        import psycopg
+
+        with psycopg.connect(url, connect_timeout=5) as db:
+            return db.execute(sql).fetchall()
+    import sqlite3
+
+    with sqlite3.connect(Path(env["PAPERFEED_DATA_DIR"]) / "paperfeed.sqlite3", timeout=5) as db:
+        return db.execute(sql).fetchall()
+
+
 # --- a real paperfeed server, started the way a user starts it ---
 
 import os  # noqa: E402
@@ -63,8 +110,7 @@ def start_site(
 ) -> ServedSite:
     """`paperfeed serve` in a subprocess on a free port (or `port`), once it answers HTTP; `env` adds settings."""
     port = port or free_port()
-    env = {**os.environ, **(env or {}), "PAPERFEED_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1"}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env = {**site_env(data_dir, {**os.environ, **(env or {})}), "PYTHONUNBUFFERED": "1"}
     log = data_dir.parent / f"serve-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(

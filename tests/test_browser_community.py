@@ -14,7 +14,7 @@ import threading
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import ARTIFACTS, SMALL, free_port, start_site
+from conftest import ARTIFACTS, SMALL, free_port, site_env, start_site
 from playwright.sync_api import expect
 from replay import ReplayServer, Reply
 
@@ -70,7 +70,7 @@ def member_site(tmp_path_factory):
         [sys.executable, "-m", "paperfeed", "load-jsonl", str(SMALL)],
     )
     for command in load:
-        subprocess.run(command, env={**env, "PAPERFEED_DATA_DIR": str(data), "PATH": "/usr/bin:/bin"}, check=True)
+        subprocess.run(command, env=site_env(data, {**env, "PATH": "/usr/bin:/bin"}), check=True)
     site = start_site(data, "--no-demo", "--no-indexer", env=env, port=port)
     site.inbox = inbox
     yield site

@@ -8,7 +8,6 @@ import contextlib
 import email
 import email.policy
 import io
-import os
 import re
 import subprocess
 import sys
@@ -20,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import SMALL, free_port
+from conftest import SMALL, free_port, site_env
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -450,13 +449,11 @@ def test_two_digest_send_processes_on_one_database_send_each_digest_once(tmp_pat
     inbox.controller.start()
     try:
         env = {
-            **os.environ,
-            "PAPERFEED_DATA_DIR": str(tmp_path / "data"),
+            **site_env(tmp_path / "data"),
             "PAPERFEED_EMAIL_URL": f"smtp://127.0.0.1:{port}",
             "PAPERFEED_SITE_URL": SITE,
             "PYTHONUNBUFFERED": "1",
         }
-        env.pop("DJANGO_SETTINGS_MODULE", None)
 
         def paperfeed(*args: str) -> subprocess.Popen:
             return subprocess.Popen(

@@ -2,11 +2,11 @@
 `paperfeed eval known-items FILE` on the test corpus: both through the search page's own function."""
 
 import json
-import os
 import subprocess
 import sys
 
 import pytest
+from conftest import site_env
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -35,9 +35,8 @@ def beir(tmp_path):
 
 
 def paperfeed(data_dir, *args) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PAPERFEED_DATA_DIR": str(data_dir)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.run([sys.executable, "-m", "paperfeed", *args], env=env, capture_output=True, text=True)
+    return subprocess.run([sys.executable, "-m", "paperfeed", *args], env=site_env(data_dir), capture_output=True,
+                          text=True)
 
 
 def test_all_three_modes_are_scored_in_a_scratch_site(beir, tmp_path):

@@ -12,7 +12,7 @@ from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
-from conftest import SMALL, member, start_site
+from conftest import SMALL, member, site_env, start_site
 from django.contrib.auth.models import User
 from django.test import Client
 from django.utils import timezone
@@ -478,7 +478,7 @@ def hf_site(tmp_path_factory):
     grace's submission of 2606.00009 for today, and 2606.00010 hidden by a moderator."""
     data = tmp_path_factory.mktemp("hf-site") / "data"
     data.mkdir()
-    env = {"PAPERFEED_DATA_DIR": str(data), "PATH": "/usr/bin:/bin"}
+    env = site_env(data, {"PATH": "/usr/bin:/bin"})
     for command in (["migrate", "-v0"], ["load-jsonl", str(SMALL)]):
         subprocess.run([sys.executable, "-m", "paperfeed", *command], env=env, check=True, capture_output=True)
     setup = subprocess.run(

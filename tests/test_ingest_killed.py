@@ -1,24 +1,21 @@
 """A harvest process killed (SIGKILL) between pages resumes where it stopped, with nothing written twice or half."""
 
-import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
+from conftest import site_env, site_rows
 from replay import ReplayServer, Reply
 from test_ingest import three_pages, token
 
 
 def run(data_dir, server, *args, wait=True):
     env = {
-        **os.environ,
-        "PAPERFEED_DATA_DIR": str(data_dir),
+        **site_env(data_dir),
         "PAPERFEED_ARXIV_OAI_URL": server.url + "/oai",
         "PAPERFEED_ARXIV_DELAY_SECONDS": "0.01",
     }
-    env.pop("DJANGO_SETTINGS_MODULE", None)
     process = subprocess.Popen(
         [sys.executable, "-m", "paperfeed", "ingest", "arxiv-oai", *args],
         env=env,
@@ -32,19 +29,18 @@ def run(data_dir, server, *args, wait=True):
     return process
 
 
-def count(db, sql):
-    with sqlite3.connect(db) as connection:
-        return connection.execute(sql).fetchone()[0]
+def count(data_dir, sql):
+    return site_rows(site_env(data_dir), sql)[0][0]
 
 
 def test_a_killed_harvest_resumes_at_the_next_page(tmp_path):
     data = tmp_path / "data"
     subprocess.run(
         [sys.executable, "-m", "paperfeed", "migrate", "-v0"],
-        env={**os.environ, "PAPERFEED_DATA_DIR": str(data)},
+        env=site_env(data),
         check=True,
     )
-    db = data / "paperfeed.sqlite3"
+    db = data
     first, second, third = three_pages()
     server = ReplayServer().start()
     try:
@@ -58,7 +54,7 @@ def test_a_killed_harvest_resumes_at_the_next_page(tmp_path):
         process.send_signal(signal.SIGKILL)
         process.wait(timeout=30)
         assert count(db, "SELECT count(*) FROM papers_paper") == 2  # page 1, whole
-        assert token(2) in count(db, "SELECT state FROM papers_harveststate")
+        assert token(2) in count(db, "SELECT CAST(state AS TEXT) FROM papers_harveststate")
 
         server.route("/oai", second, third)
         status, out, err = run(data, server)

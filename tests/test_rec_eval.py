@@ -3,13 +3,13 @@ command's output, exit status and messages."""
 
 import json
 import math
-import os
 import subprocess
 import sys
 from datetime import date, timedelta
 
 import numpy as np
 import pytest
+from conftest import site_env
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -370,10 +370,9 @@ def test_an_empty_site_says_what_to_do(db):
 
 
 def cli(data_dir, *arguments: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PAPERFEED_DATA_DIR": str(data_dir)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
     return subprocess.run(
-        [sys.executable, "-m", "paperfeed", *arguments], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-m", "paperfeed", *arguments], env=site_env(data_dir), capture_output=True, text=True,
+        timeout=300,
     )
 
 

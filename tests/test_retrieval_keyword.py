@@ -1,6 +1,7 @@
 """The keyword engine of the retrieval component: exact BM25 over every match, the query language, marks, and an
 index that follows the database through its change log whoever writes (loader, admin, moderation, plain SQL)."""
 
+import contextlib
 import os
 import random
 import signal
@@ -10,7 +11,7 @@ import time
 
 import orjson
 import pytest
-from conftest import SMALL
+from conftest import SMALL, site_env, site_rows
 from django.db import connection
 
 from paperfeed.core.records import parse_jsonl_line
@@ -166,9 +167,7 @@ def test_a_damaged_or_missing_index_is_rebuilt_with_a_message(corpus, client, ca
 
 
 def _run(data, *args, **kwargs):
-    env = {**os.environ, "PAPERFEED_DATA_DIR": str(data)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
-    return subprocess.Popen([sys.executable, "-m", "paperfeed", *args], env=env, text=True,
+    return subprocess.Popen([sys.executable, "-m", "paperfeed", *args], env=site_env(data), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
 
 
@@ -193,16 +192,11 @@ def test_a_bulk_load_killed_mid_write_leaves_an_index_that_matches_the_database(
             out.write(orjson.dumps(r) + b"\n")
     assert _run(data, "migrate", "-v0").wait(timeout=120) == 0
     process = _run(data, "load-jsonl", str(big), "--batch-size", "1000")
-    import sqlite3
-
     deadline = time.monotonic() + 120
     done = 0
     while time.monotonic() < deadline and process.poll() is None:
-        try:
-            with sqlite3.connect(data / "paperfeed.sqlite3", timeout=1) as db:
-                done = db.execute("SELECT count(*) FROM papers_paper").fetchone()[0]
-        except sqlite3.OperationalError:
-            pass
+        with contextlib.suppress(Exception):  # not readable yet (no table yet, or locked): try again
+            done = site_rows(site_env(data), "SELECT count(*) FROM papers_paper")[0][0]
         if done >= 5000:
             break
         time.sleep(0.05)

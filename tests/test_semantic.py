@@ -2,7 +2,7 @@
 
 import pytest
 from conftest import card_titles as titles
-from conftest import free_port
+from conftest import free_port, site_env, site_rows
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -173,26 +173,21 @@ def test_the_vector_library_and_the_model_runtime_load_in_any_order():
 
 def test_the_background_indexer_embeds_new_papers_and_stops_on_sigterm(tmp_path, small_file):
     """`paperfeed index --watch` (what `paperfeed serve` runs) embeds what arrives, then exits cleanly on SIGTERM."""
-    import os
     import signal
-    import sqlite3
     import subprocess
     import sys
     import time
 
-    env = {**os.environ, "PAPERFEED_DATA_DIR": str(tmp_path / "data")}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env = site_env(tmp_path / "data")
     run = [sys.executable, "-m", "paperfeed"]
     subprocess.run([*run, "migrate", "-v0"], env=env, check=True)
     subprocess.run([*run, "load-jsonl", str(small_file)], env=env, check=True, capture_output=True)
     watcher = subprocess.Popen([*run, "index", "--watch", "0.5"], env=env, stdout=subprocess.PIPE, text=True)
-    db = tmp_path / "data" / "paperfeed.sqlite3"
     deadline = time.monotonic() + 120
     count = 0
     while time.monotonic() < deadline and count < 10:
         time.sleep(0.5)
-        with sqlite3.connect(db) as connection:
-            count = connection.execute("SELECT count(*) FROM papers_paperembedding").fetchone()[0]
+        count = site_rows(env, "SELECT count(*) FROM papers_paperembedding")[0][0]
     watcher.send_signal(signal.SIGTERM)
     out, _ = watcher.communicate(timeout=60)
     assert count == 10
@@ -212,8 +207,7 @@ def test_paperfeed_index_on_a_terminal_shows_progress_with_an_eta(tmp_path, smal
     import sys
     import termios
 
-    env = {**os.environ, "PAPERFEED_DATA_DIR": str(tmp_path / "data")}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env = site_env(tmp_path / "data")
     run = [sys.executable, "-m", "paperfeed"]
     subprocess.run([*run, "migrate", "-v0"], env=env, check=True)
     subprocess.run([*run, "load-jsonl", str(small_file)], env=env, check=True, capture_output=True)

@@ -4,7 +4,7 @@ import subprocess
 import sys
 import urllib.request
 
-from conftest import start_site
+from conftest import site_env, site_rows, start_site
 
 
 def fetch(url: str) -> tuple[int, dict, str]:
@@ -18,7 +18,10 @@ def test_first_run_migrates_loads_the_demo_and_prints_url_and_data_dir(demo_site
     assert "First run: loading the demo corpus" in out
     assert "Loaded 5,921 papers and 5,921 precomputed embeddings." in out
     assert f"paperfeed is serving on {demo_site.url}/" in out
-    assert (demo_site.data_dir / "paperfeed.sqlite3").is_file()
+    env = site_env(demo_site.data_dir)
+    if "PAPERFEED_DATABASE_URL" not in env:
+        assert (demo_site.data_dir / "paperfeed.sqlite3").is_file()
+    assert site_rows(env, "SELECT count(*) FROM papers_paper") == [(5921,)]
 
 
 def test_served_by_gunicorn_with_static_files(demo_site):
@@ -68,7 +71,7 @@ def test_a_busy_port_is_a_clear_error(demo_site, tmp_path):
     port = demo_site.url.rsplit(":", 1)[1]
     result = subprocess.run(
         [sys.executable, "-m", "paperfeed", "serve", "--port", port, "--no-demo"],
-        env={"PAPERFEED_DATA_DIR": str(tmp_path), "PATH": "/usr/bin:/bin"},
+        env=site_env(tmp_path, {"PATH": "/usr/bin:/bin"}),
         capture_output=True,
         text=True,
         timeout=60,

@@ -1,16 +1,14 @@
 """Fifty people upvoting one paper at the same moment, against a real `paperfeed serve` (gunicorn) on SQLite."""
 
 import json
-import os
 import re
-import sqlite3
 import subprocess
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-from conftest import SMALL, start_site
+from conftest import SMALL, site_env, site_rows, start_site
 
 PEOPLE = 50
 PAPER = "2606.00002"
@@ -46,11 +44,9 @@ print(json.dumps({"cookie": settings.SESSION_COOKIE_NAME, "sessions": keys}))
 
 
 def signed_in_sessions(data_dir) -> tuple[str, list[str]]:
-    env = {**os.environ, "PAPERFEED_DATA_DIR": str(data_dir)}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
     done = subprocess.run(
         [sys.executable, "-c", SETUP, str(SMALL), str(PEOPLE)],
-        env=env,
+        env=site_env(data_dir),
         capture_output=True,
         text=True,
         timeout=120,
@@ -61,12 +57,11 @@ def signed_in_sessions(data_dir) -> tuple[str, list[str]]:
 
 
 def votes_in(data_dir) -> int:
-    with sqlite3.connect(data_dir / "paperfeed.sqlite3") as db:
-        (count,) = db.execute(
-            "SELECT count(*) FROM papers_vote JOIN papers_paper ON papers_paper.id = papers_vote.paper_id "
-            "WHERE arxiv_id = ?",
-            (PAPER,),
-        ).fetchone()
+    [(count,)] = site_rows(
+        site_env(data_dir),
+        "SELECT count(*) FROM papers_vote JOIN papers_paper ON papers_paper.id = papers_vote.paper_id "
+        f"WHERE arxiv_id = '{PAPER}'",
+    )
     return count
 
 

@@ -99,16 +99,18 @@ def _signal_sql(users: int) -> str:
         "emb": PaperEmbedding._meta.db_table,
         "ids": ", ".join(["%s"] * users),
     }
+    # The library's branch comes first: its columns have types, which PostgreSQL carries over to the other
+    # branches' NULLs (a NULL first would be taken as text, and a bigint or bytea after it refused).
     return """
+        SELECT s.user_id, 'library', s.paper_id, s.imported_at, s.id, NULL, e.vector, s.embedding, s.embedding_model
+          FROM {lib} s LEFT JOIN {emb} e ON e.paper_id = s.paper_id AND e.model = %s WHERE s.user_id IN ({ids})
+        UNION ALL
         SELECT s.user_id, 'upvote', s.paper_id, s.created_at, NULL, NULL, e.vector, NULL, NULL
           FROM {vote} s LEFT JOIN {emb} e ON e.paper_id = s.paper_id AND e.model = %s WHERE s.user_id IN ({ids})
         UNION ALL
         SELECT c.owner_id, 'collection', s.paper_id, s.added_at, NULL, c.name, e.vector, NULL, NULL
           FROM {item} s JOIN {coll} c ON c.id = s.collection_id
           LEFT JOIN {emb} e ON e.paper_id = s.paper_id AND e.model = %s WHERE c.owner_id IN ({ids})
-        UNION ALL
-        SELECT s.user_id, 'library', s.paper_id, s.imported_at, s.id, NULL, e.vector, s.embedding, s.embedding_model
-          FROM {lib} s LEFT JOIN {emb} e ON e.paper_id = s.paper_id AND e.model = %s WHERE s.user_id IN ({ids})
         UNION ALL
         SELECT s.user_id, 'dismissal', s.paper_id, s.at, NULL, NULL, e.vector, NULL, NULL
           FROM {dis} s LEFT JOIN {emb} e ON e.paper_id = s.paper_id AND e.model = %s WHERE s.user_id IN ({ids})

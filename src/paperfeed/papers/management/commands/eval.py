@@ -81,6 +81,9 @@ class Command(BaseCommand):
         env = {**os.environ, "PAPERFEED_DATA_DIR": str(scratch)}
         cache = Path(settings.DATA_DIR) / "eval-cache"  # the documents' embeddings, kept for the next run
         env.pop("DJANGO_SETTINGS_MODULE", None)
+        # The scratch site is a SQLite file in its own directory whatever this site runs on: it must start empty,
+        # and searches answer the same on SQLite and PostgreSQL (tests/test_postgres.py).
+        env.pop("PAPERFEED_DATABASE_URL", None)
         try:
             subprocess.run([sys.executable, "-m", "paperfeed", "migrate", "-v0"], env=env, check=True)
             command = ["eval", "beir", str(directory), "--split", split, "--mode", mode, "--in-scratch-site"]
