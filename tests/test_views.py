@@ -294,6 +294,23 @@ def test_search_filters_by_category_and_dates(client, corpus):
     assert dated == ["Efficient Attention for Long Documents"]
 
 
+def test_the_search_form_keeps_the_chosen_category_and_offers_every_primary_category(client, corpus):
+    from django.core.cache import cache
+
+    cache.clear()  # the list is cached for ten minutes: another test's corpus may be in it
+    primaries = sorted(set(Paper.objects.values_list("primary_category", flat=True)))
+
+    def offered(category: str) -> tuple[list[str], list[str]]:
+        html = client.get("/search", {"q": "retrieval", "category": category}).content.decode()
+        options = re.findall(r'<option value="([^"]*)"( selected)?>([^<]*)</option>', html)
+        assert options[0] == ("", "", "any") and all(value == label for value, _, label in options[1:])
+        return [value for value, _, _ in options[1:]], [value for value, selected, _ in options if selected]
+
+    assert offered("cs.LG") == (primaries, ["cs.LG"])
+    # A category no paper has as its primary one (papers list it among others): still shown as the filter in force.
+    assert offered("cs.IR") == (sorted([*primaries, "cs.IR"]), ["cs.IR"])
+
+
 def test_search_falls_back_to_any_word_and_says_so(client, corpus):
     response = client.get("/search", {"q": "protein zebra"})
     assert "matching some of your words" in response.content.decode()

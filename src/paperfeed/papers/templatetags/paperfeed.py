@@ -23,8 +23,11 @@ def with_params(context, **changes) -> str:
 
 @register.simple_tag
 def options(values, selected) -> str:
-    """`<option>`s of a `<select>`, the `selected` one marked: one tag for a list that a template loop would render
-    node by node (the search form's ~75 categories cost a third of a millisecond that way)."""
+    """`<option>`s of a `<select>`, the `selected` one marked (and added when the list lacks it, so that the form
+    shows the filter in force): one tag for a list that a template loop would render node by node (the search
+    form's ~75 categories cost a third of a millisecond that way)."""
+    if selected and selected not in values:
+        values = sorted([*values, selected])
     html = []
     for value in values:
         text = escape(value)
