@@ -85,6 +85,11 @@ SETTINGS: tuple[Setting, ...] = (
         "client address that sign-in limits count is then read from that header. 0: the direct peer's address.",
     ),
     Setting(
+        "PAPERFEED_HSTS_SECONDS",
+        "31536000 (a year) when PAPERFEED_SITE_URL is https://",
+        "How long browsers must reach the site over HTTPS only (Strict-Transport-Security); 0 sends no such header.",
+    ),
+    Setting(
         "PAPERFEED_SITE_URL",
         "http://127.0.0.1:8000",
         "The site's public address, used for links in emails (sign-in links, confirmations).",
@@ -243,3 +248,26 @@ def database(url: str | None, directory: Path) -> dict[str, object]:
     elif not parsed.get("NAME"):
         raise SystemExit(f"PAPERFEED_DATABASE_URL={url!r} names no database: {fix}")
     return parsed
+
+
+HSTS_DEFAULT = 365 * 24 * 3600
+
+
+def https_settings(site_url: str, trusted_proxies: int, hsts_seconds: int | None) -> dict[str, object]:
+    """Django's security settings for how the site is served: none for http://; for an https:// site, cookies that
+    only travel over HTTPS and Strict-Transport-Security; behind trusted reverse proxies, also their
+    X-Forwarded-Proto (so that links in feeds and pages say https) and a redirect of plain HTTP to HTTPS.
+    """
+    if not site_url.startswith("https://"):
+        return {}
+    settings: dict[str, object] = {
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_HSTS_SECONDS": HSTS_DEFAULT if hsts_seconds is None else hsts_seconds,
+    }
+    if trusted_proxies:
+        # The proxy (nginx's `proxy_set_header X-Forwarded-Proto $scheme`, Caddy by default) says how the
+        # visitor came; Django then redirects a visitor who came over plain HTTP.
+        settings["SECURE_PROXY_SSL_HEADER"] = ("HTTP_X_FORWARDED_PROTO", "https")
+        settings["SECURE_SSL_REDIRECT"] = True
+    return settings

@@ -106,6 +106,17 @@ except config.EmailUrlError as error:
 DEFAULT_FROM_EMAIL = SERVER_EMAIL = config.env("PAPERFEED_EMAIL_FROM") or "paperfeed <noreply@localhost>"
 PAPERFEED_TRUSTED_PROXIES = int(config.env_number("PAPERFEED_TRUSTED_PROXIES", 0, minimum=0))
 PAPERFEED_SITE_URL = (config.env("PAPERFEED_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
+# HSTS covers this host only: a paperfeed site usually lives on a subdomain of a domain whose other hosts it does
+# not control, and preloading the domain is its owner's decision. So `check --deploy` need not ask for them.
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+_hsts = config.env("PAPERFEED_HSTS_SECONDS")
+globals().update(
+    config.https_settings(
+        PAPERFEED_SITE_URL,
+        PAPERFEED_TRUSTED_PROXIES,
+        None if _hsts is None else int(config.env_number("PAPERFEED_HSTS_SECONDS", 0, minimum=0)),
+    )
+)
 
 LOGIN_URL = "signin"
 LOGIN_REDIRECT_URL = "daily"
