@@ -89,11 +89,3 @@ def sweep(client, value: str, caplog, only: list[str] | None = None) -> list[tup
 @pytest.mark.parametrize("value", HOSTILE)
 def test_no_route_answers_5xx_to_hostile_paths_or_parameters(client, corpus, value, caplog):
     assert sweep(client, value, caplog) == []
-
-
-def test_a_nul_character_is_refused_with_a_clear_400(client, corpus):
-    page = client.get("/search", {"q": "diffusion\x00models"})
-    assert page.status_code == 400 and "NUL character" in page.content.decode()
-    api = client.get("/api/daily_papers", {"submitter": "\x00"})
-    assert api.status_code == 400 and "NUL character" in api.json()["detail"]
-    assert client.get("/search", {"q": "diffusion models"}).status_code == 200

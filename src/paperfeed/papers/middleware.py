@@ -1,7 +1,4 @@
-"""Rules for every request: no NUL characters in the address; a Content-Security-Policy, and no body on HEAD."""
-
-from django.core.exceptions import BadRequest
-from django.http import JsonResponse
+"""Response rules for every page: a Content-Security-Policy, and no body on HEAD requests."""
 
 # KaTeX sets inline styles on the formulas it renders, hence 'unsafe-inline' for styles only.
 POLICY = (
@@ -22,24 +19,3 @@ class ContentSecurityPolicyMiddleware:
             # Content-Length stays that of the GET response, as HTTP asks; the body goes.
             response.content = b""
         return response
-
-
-NUL_MESSAGE = "The address holds a NUL character (%00), which no page or search can use."
-
-
-class NullCharacterMiddleware:
-    """A NUL character in the path or the query string is never meaningful, and PostgreSQL refuses text holding
-    one (a query with it would fail as a 500): it is refused at once with a 400, JSON for the APIs. Forms refuse
-    it already (Django's fields reject NUL characters)."""
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        if "\x00" in request.path or any(
-            "\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()
-        ):
-            if request.path.startswith("/api/"):
-                return JsonResponse({"detail": NUL_MESSAGE}, status=400)
-            raise BadRequest(NUL_MESSAGE)
-        return self.get_response(request)
