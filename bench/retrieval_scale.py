@@ -247,26 +247,22 @@ def load(papers_file: Path) -> Loaded:
     ends: list[float] = []
     original_step, original_finish = keyword._Follower.step, keyword._Follower.finish
 
-    def step(self):
-        start = time.perf_counter()
-        try:
-            return original_step(self)
-        finally:
-            syncs.append(time.perf_counter() - start)
+    def timing(method, into: list[float]):
+        def timed_method(self):
+            start = time.perf_counter()
+            try:
+                return method(self)
+            finally:
+                into.append(time.perf_counter() - start)
 
-    def finish_(self):
-        start = time.perf_counter()
-        try:
-            return original_finish(self)
-        finally:
-            finish.append(time.perf_counter() - start)
+        return timed_method
 
     def on_progress(position: int, size: int, _papers: int) -> None:
         ends.append(time.perf_counter())
         progress(position, size)
 
     log(f"loading {papers_file} (load average {loadavg()})")
-    keyword._Follower.step, keyword._Follower.finish = step, finish_
+    keyword._Follower.step, keyword._Follower.finish = timing(original_step, syncs), timing(original_finish, finish)
     begun = time.perf_counter()
     try:
         load_phase, summary = timed("load", 0, load_jsonl, papers_file, batch_size=BATCH_SIZE, on_progress=on_progress)

@@ -26,7 +26,6 @@ def corpus(db):
 # --- paperfeed processes of a test's own: a data directory and, on PostgreSQL, a database of their own ---
 
 import hashlib  # noqa: E402
-import os as _os  # noqa: E402
 
 
 def site_env(data_dir: Path, base: dict | None = None) -> dict[str, str]:
@@ -36,9 +35,9 @@ def site_env(data_dir: Path, base: dict | None = None) -> dict[str, str]:
     (tests/with_postgres.py), each data directory gets a database of its own on the suite's server, created here
     once, so that such processes never share the database the test process uses.
     """
-    env = {**(_os.environ if base is None else base), "PAPERFEED_DATA_DIR": str(data_dir)}
+    env = {**(os.environ if base is None else base), "PAPERFEED_DATA_DIR": str(data_dir)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    server = _os.environ.get("PAPERFEED_TEST_POSTGRES")
+    server = os.environ.get("PAPERFEED_TEST_POSTGRES")
     if server:
         name = "site_" + hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:16]
         env["PAPERFEED_DATABASE_URL"] = _postgres_database(server, name)
