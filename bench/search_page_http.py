@@ -2,7 +2,7 @@
 
     .venv/bin/python bench/search_page_http.py --data-dir /work/pfdata/full [--repeat 3] [--workers 1]
 
-Starts `paperfeed serve --no-demo --no-indexer` (gunicorn, the production server `make serve` runs) on a free
+Starts `paperfeed serve --no-demo --no-worker` (gunicorn, the production server `make serve` runs) on a free
 loopback port against an existing data directory (for hybrid: with every paper embedded and the vector index
 built, as `paperfeed index` leaves it), waits for it, then asks `GET /search?q=…&mode=…` for the 22 queries of
 bench/load_and_search.py in keyword and hybrid mode over one keep-alive connection (the standard library's
@@ -49,7 +49,7 @@ def free_port() -> int:
 def start_server(data_dir: Path, port: int, workers: int) -> subprocess.Popen:
     env = {**os.environ, "PAPERFEED_DATA_DIR": str(data_dir)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    command = [str(ROOT / ".venv/bin/paperfeed"), "serve", "--no-demo", "--no-indexer", "--port", str(port)]
+    command = [str(ROOT / ".venv/bin/paperfeed"), "serve", "--no-demo", "--no-worker", "--port", str(port)]
     command += ["--workers", str(workers)]
     return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
 

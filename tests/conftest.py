@@ -215,3 +215,14 @@ def card_titles(page) -> list[str]:
         page = page.content.decode()
     found = re.findall(r'<h3 class="card-title"><a[^>]*>(.*?)</a>', page, re.S)
     return [unescape(re.sub(r"<.*?>", "", title)) for title in found]
+
+
+# --- the task queue ---
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_at_once(settings):
+    """In this test process, a task runs as it is enqueued (django-tasks' immediate backend), so a test of a page
+    that sends an email finds it in `mailoutbox` at once. The database queue and `paperfeed worker` are tested on
+    their own (tests/test_worker.py), and every `paperfeed serve` a test starts runs the real queue and worker."""
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}

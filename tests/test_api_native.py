@@ -204,7 +204,8 @@ def test_search_finds_papers_and_marks_the_words(client, corpus):
     assert "<mark>Perceptron</mark>" in survey["title_html"]
 
 
-def test_search_by_meaning_without_an_index_answers_by_keyword_and_says_so(client, corpus):
+def test_search_by_meaning_without_an_index_answers_by_keyword_and_says_so(client, corpus, settings, tmp_path):
+    settings.DATA_DIR = tmp_path  # a data directory with no vector index
     body = client.get(f"{V1}/search", {"q": "perceptron"}).json()  # hybrid is the default
     assert body["mode"] == "keyword" and body["meaning_unavailable"] is True
     assert set(ids(body)) == {"2606.00001", "2606.00007"}

@@ -71,7 +71,7 @@ def member_site(tmp_path_factory):
     )
     for command in load:
         subprocess.run(command, env=site_env(data, {**env, "PATH": "/usr/bin:/bin"}), check=True)
-    site = start_site(data, "--no-demo", "--no-indexer", env=env, port=port)
+    site = start_site(data, "--no-demo", env=env, port=port)
     site.inbox = inbox
     yield site
     site.stop()

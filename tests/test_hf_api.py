@@ -484,7 +484,7 @@ def hf_site(tmp_path_factory):
     setup = subprocess.run(
         [sys.executable, "-m", "paperfeed", "shell", "-c", SETUP], env=env, check=True, capture_output=True, text=True
     )
-    site = start_site(data, "--no-demo", "--no-indexer")
+    site = start_site(data, "--no-demo", "--no-worker")
     site.today = setup.stdout.strip().splitlines()[-1]
     yield site
     site.stop()

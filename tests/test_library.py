@@ -497,12 +497,12 @@ def test_the_command_exits_2_when_nothing_can_be_imported(db, tmp_path, setup, m
 # --- the background ---
 
 
-def test_the_indexer_loop_embeds_new_library_entries_matches_late_papers_and_refits(papers, tmp_path, capsys):
-    from paperfeed.papers.management.commands.index import Command as IndexCommand
+def test_the_upkeep_embeds_new_library_entries_matches_late_papers_and_refits(papers, tmp_path):
     from paperfeed.papers.models import Paper
     from paperfeed.papers.services.embedding import embed_pending
     from paperfeed.papers.services.loading import load_jsonl
     from paperfeed.recommend.models import LibraryItem, UserModelState
+    from paperfeed.recommend.services.training import background_pass
 
     user = member()
     upload(
@@ -516,15 +516,15 @@ def test_the_indexer_loop_embeds_new_library_entries_matches_late_papers_and_ref
     arriving.write_text(json.dumps(test_recommend.paper_row("2607.00042", "Arrived later", "An abstract.", ["cs.LG"])))
     load_jsonl(arriving)
 
-    IndexCommand().refit_recommendations(CachedEmbedder())
+    run = background_pass(CachedEmbedder())  # what the worker's upkeep task does after its embedding
 
-    assert "Recommendations: refitted 1 model, embedded 1 library entry." in capsys.readouterr().out
+    assert (run.refitted, run.embedded_items) == (1, 1)
     late = LibraryItem.objects.get(user=user, arxiv_id="2607.00042")
     assert late.paper == Paper.objects.get(arxiv_id="2607.00042")
     assert LibraryItem.objects.get(user=user, paper__isnull=True).embedding is not None
     assert UserModelState.objects.get(user=user).positives == 1  # the late paper has no embedding yet
-    IndexCommand().refit_recommendations(CachedEmbedder())
-    assert capsys.readouterr().out == ""  # nothing changed: nothing said
-    embed_pending(CachedEmbedder())  # the indexer's own work: the late paper gets its embedding, and then counts
-    IndexCommand().refit_recommendations(CachedEmbedder())
+    run = background_pass(CachedEmbedder())
+    assert (run.refitted, run.embedded_items, run.removed) == (0, 0, 0)  # nothing changed: nothing done
+    embed_pending(CachedEmbedder())  # the upkeep's own first step: the late paper gets its embedding, then counts
+    background_pass(CachedEmbedder())
     assert UserModelState.objects.get(user=user).positives == 2

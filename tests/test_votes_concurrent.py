@@ -88,7 +88,7 @@ def vote_all_at_once(url: str, cookie: str, sessions: list[str]) -> list[int]:
 
 def test_fifty_people_voting_at_the_same_moment_make_fifty_votes(tmp_path):
     data = tmp_path / "data"
-    site = start_site(data, "--no-demo", "--no-indexer")
+    site = start_site(data, "--no-demo", "--no-worker")
     try:
         cookie, sessions = signed_in_sessions(data)
         statuses = vote_all_at_once(site.url, cookie, sessions)

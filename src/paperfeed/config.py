@@ -79,6 +79,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("PAPERFEED_EMAIL_FROM", "paperfeed <noreply@localhost>", "The sender of every email the site sends."),
     Setting(
+        "PAPERFEED_MAIL_RETRY_SECONDS",
+        "60",
+        "When the mail server refuses a message, the worker tries again after this many seconds, then 4 times "
+        "longer each time (8 attempts, at most 6 hours apart); a message whose link has expired is dropped.",
+    ),
+    Setting(
         "PAPERFEED_TRUSTED_PROXIES",
         "0",
         "How many reverse proxies (nginx, Caddy…) stand in front of the site and add to X-Forwarded-For; the "

@@ -27,6 +27,9 @@ INSTALLED_APPS = [
     "paperfeed.api",
     "paperfeed.feeds",
     "paperfeed.recommend",
+    "paperfeed.background",
+    "django_tasks",
+    "django_tasks_db",
     "ninja",  # the API docs (/api/docs) from its own static files: its CDN fallback would break the CSP
 ]
 
@@ -63,6 +66,8 @@ TEMPLATES = [
 
 DATABASES = {"default": config.database(config.env("PAPERFEED_DATABASE_URL"), DATA_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The task queue is a table of the same database: `paperfeed worker` (started by `paperfeed serve`) runs it.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -103,6 +108,8 @@ try:
     globals().update(config.email_settings(config.env("PAPERFEED_EMAIL_URL") or "console://"))
 except config.EmailUrlError as error:
     raise SystemExit(f"PAPERFEED_EMAIL_URL: {error}") from None
+# A message the mail server refused is tried again after this many seconds, then 4 times longer each time.
+PAPERFEED_MAIL_RETRY_SECONDS = config.env_number("PAPERFEED_MAIL_RETRY_SECONDS", 60, minimum=1)
 DEFAULT_FROM_EMAIL = SERVER_EMAIL = config.env("PAPERFEED_EMAIL_FROM") or "paperfeed <noreply@localhost>"
 PAPERFEED_TRUSTED_PROXIES = int(config.env_number("PAPERFEED_TRUSTED_PROXIES", 0, minimum=0))
 PAPERFEED_SITE_URL = (config.env("PAPERFEED_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")

@@ -1,18 +1,18 @@
 """Accounts: signing up, confirming an email address, signing in by password or emailed link, resetting a password.
 
 Whatever a stranger can ask of an address (a sign-in link, a password reset) gets the same answer whether or not an
-account uses it, and the same rate limits apply either way: these pages must not tell who has an account. Those
-emails are handed to a mail thread and sent after the answer, so the answer does not take longer either (a
-conversation with the mail server takes tens to hundreds of milliseconds).
+account uses it, and the same rate limits apply either way: these pages must not tell who has an account. Every
+email is rendered in the request and handed to the task queue (paperfeed.background.mail); a worker sends it after
+the answer, retrying while the mail server is down. So the answer takes no longer for a known address either (a
+conversation with the mail server takes tens to hundreds of milliseconds), and no email is lost when a web process
+is recycled.
 """
 
 from __future__ import annotations
 
-import logging
 import re
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from django.conf import settings
@@ -21,20 +21,19 @@ from django.contrib.auth.models import User
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import PasswordResetTokenGenerator, default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 from django.utils.encoding import force_bytes
 from django.utils.http import base36_to_int, urlsafe_base64_decode, urlsafe_base64_encode
 
+from paperfeed.background.mail import queue_email
 from paperfeed.community.models import Profile
 from paperfeed.community.services import throttle
 from paperfeed.community.services.permissions import profile_of
-
-logger = logging.getLogger(__name__)
 
 # --- rate limits (numbers a site operator may want to know) ---
 
@@ -175,32 +174,10 @@ def _render(template: str, user: User, context: dict) -> tuple[str, str]:
     return subject, render_to_string(f"community/email/{template}.txt", context)
 
 
-def _deliver(template: str, user_id: int, address: str, subject: str, body: str) -> bool:
-    try:
-        send_mail(subject, body, None, [address])
-    except OSError:  # smtplib's errors included
-        logger.exception("could not send the %s email to user %s", template, user_id)
-        return False
-    return True
-
-
-def _send(template: str, user: User, context: dict) -> bool:
-    """Send the email `community/email/<template>` to the user now; False (and a log line) if the mail server fails."""
-    return _deliver(template, user.pk, user.email, *_render(template, user, context))
-
-
-# One thread, so messages leave in order over the process's mail settings; at exit, Python waits for it to finish.
-_mail_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="paperfeed-mail")
-
-
-def _send_after_answer(template: str, user: User, context: dict) -> None:
-    """Render the email now and send it from the mail thread, after the request has been answered."""
-    _mail_thread.submit(_deliver, template, user.pk, user.email, *_render(template, user, context))
-
-
-def wait_for_mail(timeout: float = 30.0) -> None:
-    """Wait until the mail thread has sent every email handed to it so far (tests, and commands that exit)."""
-    _mail_thread.submit(lambda: None).result(timeout)
+def _queue(template: str, user: User, context: dict, lasts_seconds: int) -> None:
+    """Render the email `community/email/<template>` for this user now; a worker sends it, while its link lasts."""
+    expires: datetime = timezone.now() + timedelta(seconds=lasts_seconds)
+    queue_email(template, user.email, *_render(template, user, context), expires=expires)
 
 
 # --- one-time links ---
@@ -279,15 +256,12 @@ def user_from_link(uidb64: str, token: str, tokens: PasswordResetTokenGenerator)
 # --- confirming the email address ---
 
 
-def send_confirmation(user: User) -> bool:
-    """Email the user a link confirming their address (counted against CONFIRMATIONS_PER_USER); False if not sent."""
+def send_confirmation(user: User) -> None:
+    """Email the user a link confirming their address (counted against CONFIRMATIONS_PER_USER)."""
     CONFIRMATIONS_PER_USER.hit(str(user.pk))
     path = reverse("verify_email", args=[uid_for(user), email_confirmation_tokens.make_token(user)])
-    return _send(
-        "confirm_email",
-        user,
-        {"link": absolute_url(path), "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)},
-    )
+    context = {"link": absolute_url(path), "days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)}
+    _queue("confirm_email", user, context, settings.PASSWORD_RESET_TIMEOUT)
 
 
 def resend_confirmation(user: User) -> tuple[bool, str]:
@@ -302,8 +276,7 @@ def resend_confirmation(user: User) -> tuple[bool, str]:
             f"We have sent you several confirmation links in the last hour. Check your inbox (and spam folder), "
             f"or ask again in {wait} minute{'s' if wait != 1 else ''}."
         )
-    if not send_confirmation(user):
-        return False, "We could not send the email just now. Please try again in a few minutes."
+    send_confirmation(user)
     return True, f"We have sent a new confirmation link to {user.email}."
 
 
@@ -380,7 +353,8 @@ def send_sign_in_link(email: str, ip: str, next_url: str = "") -> None:
     path = reverse("signin_link_use", args=[uid_for(user), sign_in_link_tokens.make_token(user)])
     if next_url:
         path += "?next=" + quote(next_url, safe="/")
-    _send_after_answer("sign_in_link", user, {"link": absolute_url(path), "minutes": sign_in_link_minutes()})
+    context = {"link": absolute_url(path), "minutes": sign_in_link_minutes()}
+    _queue("sign_in_link", user, context, settings.SIGN_IN_LINK_TIMEOUT)
 
 
 def sign_in_link_minutes() -> int:
@@ -402,7 +376,7 @@ def send_password_reset(email: str, ip: str) -> None:
         return
     path = reverse("password_reset_confirm", args=[uid_for(user), default_token_generator.make_token(user)])
     days = max(1, settings.PASSWORD_RESET_TIMEOUT // 86400)
-    _send_after_answer("password_reset", user, {"link": absolute_url(path), "days": days})
+    _queue("password_reset", user, {"link": absolute_url(path), "days": days}, settings.PASSWORD_RESET_TIMEOUT)
 
 
 # --- settings ---

@@ -17,6 +17,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from paperfeed.background import upkeep
 from paperfeed.community.services import throttle
 from paperfeed.community.services.permissions import posting_problem
 from paperfeed.core.arxiv_ids import ArxivId, parse_arxiv_id
@@ -145,6 +146,8 @@ def submit_paper(user: AbstractBaseUser, text: str, today: date | None = None) -
                     submitter_name=user.get_username(),
                     created_at=now,
                 )
+            if records:
+                upkeep.request()  # a worker embeds the new paper for search by meaning
             return Submission(entry, fetched=bool(records))
         except IntegrityError:
             # Someone else submitted it (or stored the paper) a moment ago: say who, or try once more.

@@ -42,18 +42,12 @@ def sign_up(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, "That username or email address was taken a moment ago. Choose another one.")
             else:
                 login(request, user, backend=MODEL_BACKEND)
-                if accounts.send_confirmation(user):
-                    messages.success(
-                        request,
-                        f"Welcome, {user.username}! Check your inbox to confirm {user.email}: follow the link we sent "
-                        "you. Until then you can upvote papers, but not comment or submit them.",
-                    )
-                else:
-                    messages.warning(
-                        request,
-                        f"Welcome, {user.username}! We could not send the confirmation email just now: "
-                        "ask for a new one in Settings in a few minutes.",
-                    )
+                accounts.send_confirmation(user)
+                messages.success(
+                    request,
+                    f"Welcome, {user.username}! Check your inbox to confirm {user.email}: follow the link we sent "
+                    "you. Until then you can upvote papers, but not comment or submit them.",
+                )
                 return redirect(next_url or "/")
     context = {"form": form, "refusal": refusal, "next": next_url}
     return render(request, "community/accounts/signup.html", context, status=429 if refusal else 200)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import difflib
 import enum
-import logging
 import re
 import zoneinfo
 from dataclasses import dataclass, field
@@ -20,21 +19,19 @@ from functools import lru_cache
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from paperfeed.background.mail import queue_email
 from paperfeed.community.models import Profile
 from paperfeed.community.services import throttle
 from paperfeed.core.search_query import parse_query
 from paperfeed.digests.models import Subscription
 from paperfeed.digests.services import links
 from paperfeed.papers.models import Author, Organization
-
-logger = logging.getLogger(__name__)
 
 # --- rate limits (numbers a site operator may want to know) ---
 
@@ -516,20 +513,14 @@ def start_for_account(subscription: Subscription, preferences: Preferences | Non
 # --- emails ---
 
 
-def _send(template: str, subscription: Subscription, context: dict) -> bool:
-    """Send `digests/email/<template>` to the subscriber; False (and a log line) if the mail server fails."""
+def _send(template: str, subscription: Subscription, context: dict, lasts: timedelta | None = None) -> None:
+    """Render `digests/email/<template>` for the subscriber now; a worker sends it (retrying while the mail server
+    is down, and not after `lasts`, when its link would be dead)."""
     context = {"subscription": subscription, "site_url": settings.PAPERFEED_SITE_URL, **context}
     subject = " ".join(render_to_string(f"digests/email/{template}_subject.txt", context).split())
     body = render_to_string(f"digests/email/{template}.txt", context)
-    message = EmailMultiAlternatives(
-        subject, body, None, [subscription.email], headers={"Auto-Submitted": "auto-generated"}
-    )
-    try:
-        message.send()
-    except OSError:  # smtplib's errors included
-        logger.exception("could not send the %s email to subscription %s", template, subscription.pk)
-        return False
-    return True
+    expires = timezone.now() + lasts if lasts else None
+    queue_email(template, subscription.email, subject, body, {"Auto-Submitted": "auto-generated"}, expires)
 
 
 def confirm_days() -> int:
@@ -537,20 +528,20 @@ def confirm_days() -> int:
     return max(1, links.CONFIRM_MAX_AGE.days)
 
 
-def send_confirmation(subscription: Subscription) -> bool:
-    """Email the double opt-in link; False if the mail server failed."""
+def send_confirmation(subscription: Subscription) -> None:
+    """Email the double opt-in link."""
     context = {"link": links.confirm_url(subscription), "days": confirm_days()}
-    return _send("confirm", subscription, context)
+    _send("confirm", subscription, context, links.CONFIRM_MAX_AGE)
 
 
-def send_already_subscribed(subscription: Subscription) -> bool:
-    """Tell an active subscriber who asked again where their preferences are; False if the mail server failed."""
+def send_already_subscribed(subscription: Subscription) -> None:
+    """Tell an active subscriber who asked again where their preferences are."""
     context = {
         "manage_link": links.manage_url(subscription),
         "unsubscribe_link": links.unsubscribe_url(subscription),
         "schedule": describe_schedule(subscription),
     }
-    return _send("already_subscribed", subscription, context)
+    _send("already_subscribed", subscription, context)
 
 
 # --- following an author or organization from its page ---

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models.functions import Lower
 
+from paperfeed.background import upkeep
 from paperfeed.core.library import (
     EntryProblem,
     LibraryError,
@@ -193,6 +194,8 @@ def import_library(user, data: bytes, filename: str = "") -> ImportReport:
         )
     with transaction.atomic():
         LibraryItem.objects.bulk_create(items, batch_size=500)
+    if items:
+        upkeep.request()  # a worker embeds the new entries and refits the user's For you model
     return report
 
 

@@ -3,15 +3,12 @@ vector index in step."""
 
 from __future__ import annotations
 
-import os
-import signal
 import sys
-import time
 
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from paperfeed.core.embedder import MiniLMEmbedder, ModelError, default_embedder
+from paperfeed.core.embedder import ModelError, default_embedder
 from paperfeed.papers.retrieval import rebuild_keyword_index, sync_keyword_index, vectors
 from paperfeed.papers.services.embedding import embed_pending
 
@@ -20,7 +17,7 @@ class Command(BaseCommand):
     help = (
         "Bring the keyword index in step with the database (rebuild it with --rebuild), compute embeddings for "
         "papers that have none (all of them with --rebuild) and update the vector index, rebuilding it when it is "
-        "missing or out of step. --watch keeps doing so in the background."
+        "missing or out of step. (On a running site, `paperfeed worker` does this whenever papers arrive.)"
     )
 
     def add_arguments(self, parser):
@@ -29,48 +26,13 @@ class Command(BaseCommand):
             action="store_true",
             help="rebuild the keyword index, embed every paper again and rebuild the vector index",
         )
-        parser.add_argument(
-            "--watch", type=float, metavar="SECONDS", help="run forever, looking for new papers every SECONDS"
-        )
 
-    def handle(self, *args, rebuild: bool, watch: float | None, **options):
-        if watch is not None and watch <= 0:
-            raise CommandError("--watch takes a number of seconds above 0", returncode=2)
+    def handle(self, *args, rebuild: bool, **options):
         try:
-            # In the background beside web workers: one core and a low priority, so that pages stay fast.
-            embedder = default_embedder() if watch is None else MiniLMEmbedder(threads=1)
+            embedder = default_embedder()
         except ModelError as error:
             raise CommandError(str(error), returncode=2) from None
-        if watch is None:
-            self.run_once(embedder, rebuild)
-            return
-        os.nice(10)
-        stopping = []
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))  # finish the batch in hand, then stop
-        while not stopping:
-            self.run_once(embedder, rebuild=False, quiet=True)
-            self.refit_recommendations(embedder)
-            deadline = time.monotonic() + watch
-            while not stopping and time.monotonic() < deadline:
-                time.sleep(min(1.0, watch))
-
-    def refit_recommendations(self, embedder) -> None:
-        """Embed imported library entries and refit stale For you models: the background half of recommendations."""
-        from paperfeed.recommend.services.training import background_pass
-
-        run = background_pass(embedder)
-        if run.terms_rebuilt:
-            self.stdout.write("Recommendations: fitted the term index on the papers' words.")
-        if run.refitted or run.removed or run.embedded_items:
-            parts = [f"refitted {run.refitted:,} model{'' if run.refitted == 1 else 's'}"]
-            if run.removed:
-                parts.append(f"removed {run.removed:,} of users with no signal left")
-            if run.embedded_items:
-                parts.append(f"embedded {run.embedded_items:,} library entr{'y' if run.embedded_items == 1 else 'ies'}")
-            if run.left:
-                parts.append(f"{run.left:,} more in the next rounds")
-            self.stdout.write(f"Recommendations: {', '.join(parts)}.")
-            self.stdout.flush()
+        self.run_once(embedder, rebuild)
 
     def keyword_index(self, rebuild: bool, quiet: bool) -> None:
         """Rebuild the keyword index (--rebuild) or apply the changes to papers it has not seen yet."""

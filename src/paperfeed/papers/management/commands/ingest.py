@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
+from paperfeed.background import upkeep
 from paperfeed.core.periods import PeriodError, parse_day, parse_period
 from paperfeed.core.records import parse_jsonl_line
 from paperfeed.core.sources import SourceError
@@ -67,6 +68,7 @@ def finish(command: BaseCommand, summary: LoadSummary, changed: bool | None = No
     command.stdout.write(summary.describe())
     if not (summary.changed if changed is None else changed):
         raise SystemExit(NOTHING_CHANGED)
+    upkeep.request()  # a worker embeds the new papers for search by meaning and refits recommendations
 
 
 def report_skipped(command: BaseCommand, skipped: list[tuple[str, str]]) -> None:

@@ -1,13 +1,8 @@
-"""paperfeed serve: migrate, load the demo corpus on first run, then serve with gunicorn."""
+"""paperfeed serve: migrate, load the demo corpus on first run, then serve with gunicorn, with one task-queue worker."""
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import signal
 import socket
-import subprocess
-import sys
 
 from django.conf import settings
 from django.core.management import call_command
@@ -15,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 from gunicorn.app.base import BaseApplication
 
+from paperfeed.background import workers as task_workers
 from paperfeed.core.embedder import (
     MODEL_NAME,
     TOKENIZER_FIX,
@@ -28,7 +24,6 @@ from paperfeed.papers.services import demo
 from paperfeed.papers.services.progress import count_progress, file_progress
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-INDEXER_INTERVAL = 60  # seconds between the background indexer's looks for new papers
 
 
 class PaperfeedServer(BaseApplication):
@@ -46,20 +41,6 @@ class PaperfeedServer(BaseApplication):
         from paperfeed.wsgi import application
 
         return application
-
-
-def start_indexer() -> subprocess.Popen:
-    """`paperfeed index --watch`: embeds papers that arrive while the site runs, outside any web request."""
-
-    def die_with_parent() -> None:
-        # Linux: the indexer gets SIGTERM if `paperfeed serve` dies without cleaning up (SIGKILL).
-        with contextlib.suppress(Exception):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-
-    return subprocess.Popen(
-        [sys.executable, "-m", "paperfeed", "index", "--watch", str(INDEXER_INTERVAL)],
-        preexec_fn=die_with_parent if sys.platform == "linux" else None,  # noqa: PLW1509 - no threads yet
-    )
 
 
 def _check_port_free(host: str, port: int) -> None:
@@ -85,16 +66,18 @@ class Command(BaseCommand):
             "--workers",
             type=int,
             default=settings.PAPERFEED_WORKERS,
-            help="worker processes (PAPERFEED_WORKERS)",
+            help="web processes (PAPERFEED_WORKERS)",
         )
         parser.add_argument("--no-demo", action="store_true", help="never load the demo corpus")
         parser.add_argument(
-            "--no-indexer",
+            "--no-worker",
+            "--no-indexer",  # its name before the task queue
+            dest="no_worker",
             action="store_true",
-            help="do not embed new papers in the background (run `paperfeed index` yourself)",
+            help="start no task-queue worker (run `paperfeed worker` yourself, here or on another machine)",
         )
 
-    def handle(self, *args, host: str, port: int, workers: int, no_demo: bool, no_indexer: bool, **options):
+    def handle(self, *args, host: str, port: int, workers: int, no_demo: bool, no_worker: bool, **options):
         if not 0 < port < 65536:
             raise CommandError(f"--port {port} is not a port number (1–65535)")
         if workers < 1:
@@ -122,7 +105,8 @@ class Command(BaseCommand):
                 "other host names are refused."
             )
         self.stdout.flush()
-        indexer = None if no_indexer else start_indexer()
+        # One worker for the single-box case: emails, embedding new papers, index upkeep, refits (paperfeed worker).
+        worker = None if no_worker else task_workers.start_process([], nice=10)
         try:
             PaperfeedServer(
                 {
@@ -138,9 +122,9 @@ class Command(BaseCommand):
                 }
             ).run()
         finally:
-            if indexer is not None:
-                indexer.terminate()
-                indexer.wait(timeout=30)
+            if worker is not None:
+                worker.terminate()
+                worker.wait(timeout=30)
 
     def check_keyword_index(self) -> None:
         """Bring the keyword index in step (rebuilt, with a message, when missing, damaged or out of step)."""

@@ -34,7 +34,7 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-embed",
             action="store_true",
-            help="leave embedding unmatched entries and refitting to the background (`paperfeed index --watch`)",
+            help="leave embedding unmatched entries and refitting to the task queue (`paperfeed worker`)",
         )
 
     def handle(self, *args, user: str, file: Path, no_embed: bool, **options):

@@ -1,0 +1,159 @@
+"""`paperfeed worker`: processes that run the task queue, each with a heartbeat in the database.
+
+A worker claims a task by marking its row running under the worker's id (django_tasks_db). If the worker dies
+mid-task — SIGKILL, out of memory, the machine lost — the row stays "running". Every live worker looks now and then
+for running tasks whose worker has stopped beating (or, on the same machine, whose process is gone) and hands them
+back to the queue, where another worker runs them again. So a task is done at least once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+
+from django.db import OperationalError, close_old_connections, connection, transaction
+from django.utils import timezone
+from django.utils.crypto import get_random_string
+from django_tasks_db.management.commands.db_worker import Worker as QueueWorker
+from django_tasks_db.models import DBTaskResult
+
+from paperfeed.background import upkeep
+from paperfeed.background.models import Worker
+from paperfeed.background.queue import TaskResultStatus
+
+log = logging.getLogger(__name__)
+HEARTBEAT_SECONDS = 5.0
+STALE_SECONDS = 30.0  # a worker not seen for this long is dead
+HOSTNAME = socket.gethostname()[:255]
+
+
+def new_worker_id() -> str:
+    return f"{HOSTNAME[:40]}-{os.getpid()}-{get_random_string(8)}"[:64]
+
+
+def _process_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def dead_worker_ids(now=None) -> set[str]:
+    """Workers that stopped beating, or whose process on this machine is gone."""
+    now = now or timezone.now()
+    dead = set()
+    for worker in Worker.objects.all():
+        stale = worker.seen_at < now - timedelta(seconds=STALE_SECONDS)
+        if stale or (worker.hostname == HOSTNAME and _process_gone(worker.pid)):
+            dead.add(worker.worker_id)
+    return dead
+
+
+def recover_abandoned() -> int:
+    """Put back in the queue the running tasks of workers that died; how many."""
+    known = set(Worker.objects.values_list("worker_id", flat=True))
+    dead = dead_worker_ids()
+    recovered = 0
+    for result in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).only("id", "worker_ids", "task_path"):
+        last = result.worker_ids[-1] if result.worker_ids else None
+        if last is not None and last in known and last not in dead:
+            continue
+        with transaction.atomic():
+            recovered += DBTaskResult.objects.filter(id=result.id, status=TaskResultStatus.RUNNING).update(
+                status=TaskResultStatus.READY, started_at=None
+            )
+        log.warning(
+            "task %s (%s) was running on worker %s, which died: back in the queue", result.id, result.task_path, last
+        )
+    if dead:
+        Worker.objects.filter(worker_id__in=dead).delete()
+    return recovered
+
+
+class Heartbeat(threading.Thread):
+    """Beats for its worker every HEARTBEAT_SECONDS, recovers dead workers' tasks and asks for upkeep now and then."""
+
+    def __init__(self, worker_id: str, upkeep_seconds: float) -> None:
+        super().__init__(name="paperfeed-heartbeat", daemon=True)
+        self.worker_id = worker_id
+        self.upkeep_seconds = upkeep_seconds
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
+        next_upkeep = 0.0
+        elapsed = 0.0
+        try:
+            while not self.stopping.is_set():
+                try:
+                    close_old_connections()
+                    Worker.objects.filter(worker_id=self.worker_id).update(seen_at=timezone.now())
+                    recover_abandoned()
+                    if self.upkeep_seconds and elapsed >= next_upkeep:
+                        upkeep.request()
+                        next_upkeep = elapsed + self.upkeep_seconds
+                except OperationalError as error:  # a locked SQLite file, a restarting server: next beat
+                    log.warning("worker heartbeat: %s", error)
+                self.stopping.wait(HEARTBEAT_SECONDS)
+                elapsed += HEARTBEAT_SECONDS
+        finally:
+            connection.close()
+
+
+def run(worker_id: str, interval: float, upkeep_seconds: float, batch: bool = False) -> None:
+    """Run the queue in this process until SIGTERM/SIGINT (or, with batch, until it is empty)."""
+    now = timezone.now()
+    Worker.objects.update_or_create(
+        worker_id=worker_id, defaults={"hostname": HOSTNAME, "pid": os.getpid(), "started_at": now, "seen_at": now}
+    )
+    recover_abandoned()
+    heartbeat = Heartbeat(worker_id, 0 if batch else upkeep_seconds)
+    heartbeat.start()
+    queue = QueueWorker(
+        queue_names=["*"],
+        interval=interval,
+        batch=batch,
+        backend_name="default",
+        startup_delay=not batch,
+        max_tasks=None,
+        worker_id=worker_id,
+        excluded_queue_names=[],
+    )
+    queue.configure_signals()
+    try:
+        queue.run()
+    finally:
+        heartbeat.stopping.set()
+        heartbeat.join(timeout=HEARTBEAT_SECONDS + 5)
+        Worker.objects.filter(worker_id=worker_id).delete()
+
+
+def _die_with_parent() -> None:
+    """Linux: a child gets SIGTERM when its parent dies, even by SIGKILL."""
+    with contextlib.suppress(Exception):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
+def start_process(extra: list[str], nice: int = 0) -> subprocess.Popen:
+    """`paperfeed worker` as a child process that dies with its parent (at a lower priority by `nice`)."""
+
+    def prepare() -> None:
+        _die_with_parent()
+        if nice:
+            with contextlib.suppress(OSError):
+                os.nice(nice)
+
+    return subprocess.Popen(
+        [sys.executable, "-m", "paperfeed", "worker", *extra],
+        preexec_fn=prepare if sys.platform == "linux" else None,  # noqa: PLW1509 - no threads yet
+    )
