@@ -181,6 +181,7 @@ BAD_DAILY = [
     ("sort=votes", "sort"),
     ("sort=TRENDING", "sort"),
     ("sort=publishedAt%00", "sort"),
+    ("submitter=ada%00", "submitter"),
 ]
 
 

@@ -1,5 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
+
+from paperfeed.web import NameConverter
+
+register_converter(NameConverter, "name")  # before the apps' routes, which use it
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -51,8 +51,8 @@ urlpatterns = [
     path("search/feed.<feed:format>", search, name="feed-search"),
     path("organizations/<slug:slug>/feed.<feed:format>", organization, name="feed-organization"),
     path("authors/<int:author_id>/feed.<feed:format>", author, name="feed-author"),
-    path("users/<str:username>/collections/<str:slug>/feed.<feed:format>", collection, name="feed-collection"),
-    path("users/<str:username>/collections/<str:slug>.bib", views.collection_bibtex, name="collection-bibtex"),
+    path("users/<name:username>/collections/<name:slug>/feed.<feed:format>", collection, name="feed-collection"),
+    path("users/<name:username>/collections/<name:slug>.bib", views.collection_bibtex, name="collection-bibtex"),
     path("papers/<path:arxiv_id>.bib", views.paper_bibtex, name="paper-bibtex"),
     path("accounts/export.json", views.export_user_data, name="export-user-data"),
 ]

@@ -108,6 +108,8 @@ def read_daily_query(params: Mapping[str, str]) -> DailyQuery:
     limit = _whole_number(params, "limit", DEFAULT_LIMIT, 1, MAX_LIMIT, f"limit is from 1 to {MAX_LIMIT}")
     submitter = _given(params, "submitter")
     if submitter is not None:
+        if "\x00" in submitter:  # no username holds one (and PostgreSQL refuses text that does)
+            raise ParamError("submitter", "submitter holds a NUL character: give a username, like submitter=ada")
         submitter = submitter.removeprefix("@")[:MAX_SUBMITTER_CHARS]
     return DailyQuery(period, submitter, sort, page, limit)
 

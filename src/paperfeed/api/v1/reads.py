@@ -171,7 +171,8 @@ people_router = Router(tags=["Organizations and authors"])
 
 
 def _organization(slug: str):
-    found = people.organization_by_slug(slug)
+    # No slug holds a NUL character (and PostgreSQL refuses text that does): not found, like any unknown slug.
+    found = None if "\x00" in slug else people.organization_by_slug(slug)
     if found is None:
         raise Http404(f"There is no organization “{slug[:100]}” on this site.")
     return found

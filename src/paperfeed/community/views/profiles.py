@@ -21,5 +21,5 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 
 
 urlpatterns = [
-    path("users/<str:username>", profile, name="profile"),
+    path("users/<name:username>", profile, name="profile"),
 ]
