@@ -28,17 +28,20 @@ def corpus(db):
 import hashlib  # noqa: E402
 
 
-def site_env(data_dir: Path, base: dict | None = None) -> dict[str, str]:
+def site_env(data_dir: Path, base: dict | None = None, database_url: str | None = None) -> dict[str, str]:
     """The environment for a paperfeed process with a site of its own in `data_dir`.
 
     On SQLite the site's database is the file in the data directory. When the suite runs on PostgreSQL
     (tests/with_postgres.py), each data directory gets a database of its own on the suite's server, created here
-    once, so that such processes never share the database the test process uses.
+    once, so that such processes never share the database the test process uses. `database_url`: this database
+    instead (several nodes of one site).
     """
     env = {**(os.environ if base is None else base), "PAPERFEED_DATA_DIR": str(data_dir)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
     server = os.environ.get("PAPERFEED_TEST_POSTGRES")
-    if server:
+    if database_url:
+        env["PAPERFEED_DATABASE_URL"] = database_url
+    elif server:
         name = "site_" + hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:16]
         env["PAPERFEED_DATABASE_URL"] = _postgres_database(server, name)
     else:
@@ -105,11 +108,16 @@ class ServedSite:
 
 
 def start_site(
-    data_dir: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None, port: int | None = None
+    data_dir: Path,
+    *args: str,
+    timeout: float = 120,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+    database_url: str | None = None,
 ) -> ServedSite:
     """`paperfeed serve` in a subprocess on a free port (or `port`), once it answers HTTP; `env` adds settings."""
     port = port or free_port()
-    env = {**site_env(data_dir, {**os.environ, **(env or {})}), "PYTHONUNBUFFERED": "1"}
+    env = {**site_env(data_dir, {**os.environ, **(env or {})}, database_url), "PYTHONUNBUFFERED": "1"}
     log = data_dir.parent / f"serve-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
