@@ -31,17 +31,12 @@ Design choices, and why:
   password round trips, which the sign-in rate limits would refuse from one address). The native API is called
   with each member's API token: without one it allows 120 requests a minute per client address, and all this
   traffic comes from 127.0.0.1.
-- Upvotes (5 % of the clients) are sent by a small Python client (threads and http.client, a few dozen requests
-  a second: cheap) because every acknowledged vote must be known exactly. Each connection drives its own members,
-  so no two requests for one (member, paper) are in flight at once, except on purpose: one vote in ten is a
-  double click, the same POST sent on two connections at once. Each vote flips the member's last acknowledged
-  state for a paper of the front page (upvote, or take it back), posted as the page's htmx button does (CSRF
-  token read from a page, as a browser has it). A 200 must show the button in the state asked for. A vote
-  without an answer is retried (a vote sets a state, so resending is safe); one never answered makes its
-  (member, paper) uncertain and it is left out of the check. Afterwards: the members' vote rows in the database
-  must be exactly the acknowledged upvotes (none lost, none extra, no pair twice), and the count the site
-  shows for each paper voted on, asked again through the vote button, must equal the rows in the database
-  (paperfeed keeps no denormalised count: cards and APIs count Vote rows).
+- Upvotes (5 % of the clients) are sent by a small Python client (bench/load_votes.py: threads and http.client,
+  a few dozen requests a second, cheap) because every acknowledged vote must be known: members flip their votes
+  on the front page's papers through the page's htmx button, one vote in ten a double click. Afterwards the
+  members' vote rows in the database must be exactly the acknowledged upvotes (none lost, none extra, no pair
+  twice), and the count the site shows for each paper voted on, asked again through the vote button, must equal
+  the rows in the database (paperfeed keeps no denormalised count: cards and APIs count Vote rows).
 - Before the measured run, the same traffic runs for --warmup seconds (every worker opens its indexes, caches
   fill); its 5xx count too.
 
@@ -69,11 +64,12 @@ import subprocess
 import sys
 import threading
 import time
+import warnings
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.client import HTTPConnection, HTTPException
+from http.client import HTTPConnection
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -81,13 +77,14 @@ BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
 from load_and_search import QUERIES  # noqa: E402
+from load_votes import SignInFailed, VoteClient  # noqa: E402
 
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 LUA = BENCH / "load_routes.lua"
 MEMBER_PREFIX = "loadbench"
 WRK_TIMEOUT = "30s"  # a slower answer counts as a timeout; well above the p99 target, below gunicorn's 60 s
-DOUBLE_CLICK = 0.1  # share of votes sent twice at once on two connections
 MAX_SECONDS = 600
+REQUESTS_PER_CONNECTION = 10  # on average, then the client closes it and opens another, as visitors come and go
 STOPWORDS = set(
     "about after also among analysis approach based between beyond from into learning model models more over "
     "than that their them these this through towards under using when where which while with without".split()
@@ -309,7 +306,9 @@ def postgres(directory: Path) -> Iterator[str]:
     except ImportError:
         raise RunError("pgserver is missing: install the test extras (`make bench-load` does)") from None
     directory.mkdir(parents=True, exist_ok=True)
-    server = pgserver.get_server(directory, cleanup_mode="stop")
+    with warnings.catch_warnings():  # platformdirs: "XDG_RUNTIME_DIR is not set" (pgserver's lock files)
+        warnings.simplefilter("ignore")
+        server = pgserver.get_server(directory, cleanup_mode="stop")
     try:
         if "(1 row)" not in server.psql("SELECT 1 FROM pg_database WHERE datname = 'paperfeed';"):
             server.psql("CREATE DATABASE paperfeed;")
@@ -422,8 +421,13 @@ def start_wrk(
         WRK, "-t", str(len(ports)), "-c", str(connections), "-d", f"{seconds}s", "--timeout", WRK_TIMEOUT,
         "--latency", "-s", str(LUA), f"http://127.0.0.1:{ports[0]}/", "--", str(routes_file),
     ]  # fmt: skip
-    env = {**os.environ, "LOAD_PORTS": ",".join(map(str, ports)), "LOAD_THREADS": str(len(ports)),
-           "LOAD_MAX_REQUESTS": str(max_requests)}  # fmt: skip
+    env = {
+        **os.environ,
+        "LOAD_PORTS": ",".join(map(str, ports)),
+        "LOAD_THREADS": str(len(ports)),
+        "LOAD_MAX_REQUESTS": str(max_requests),
+        "LOAD_REQUESTS_PER_CONNECTION": str(REQUESTS_PER_CONNECTION),
+    }
     process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT,
                                start_new_session=True)  # fmt: skip
     stack.callback(stop_group, process, 5)
@@ -435,184 +439,6 @@ def wrk_result(log: Path) -> dict:
         if line.startswith("LOAD-RESULT "):
             return json.loads(line.removeprefix("LOAD-RESULT "))
     raise RunError(f"wrk printed no result; its output ({log}):\n{log.read_text()[-2000:]}")
-
-
-# --- the vote client ---
-
-
-@dataclass
-class VoteClient:
-    """Upvotes by signed-in members over `connections` threads, each vote's acknowledgement recorded."""
-
-    members: list[dict]
-    papers: list[str]
-    ports: list[int]
-    cookies: tuple[str, str]  # session and CSRF cookie names
-    seed: int
-    state: dict[tuple[str, str], bool] = field(default_factory=dict)  # last acknowledged: upvoted or not
-    uncertain: set[tuple[str, str]] = field(default_factory=set)
-    latencies_ms: list[float] = field(default_factory=list)
-    statuses: Counter = field(default_factory=Counter)
-    socket_errors: int = 0
-    wrong_answers: list[str] = field(default_factory=list)  # 200s whose button is not in the state asked for
-    acknowledged: Counter = field(default_factory=Counter)  # up / down / double clicks
-    csrf: dict[str, str] = field(default_factory=dict)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def sign_in_pages(self) -> None:
-        """Each member opens a page as a browser would: proof the session works, and the CSRF token to post with."""
-        for member in self.members:
-            port = self.port_of(member)
-            headers = {"Cookie": f"{self.cookies[0]}={member['session']}"}
-            client = HTTPConnection("127.0.0.1", port, timeout=60)
-            try:
-                client.request("GET", f"/papers/{self.papers[0]}", headers=headers)
-                response = client.getresponse()
-                page = response.read().decode()
-                cookie = response.headers.get("Set-Cookie", "")
-            finally:
-                client.close()
-            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)
-            secret = re.search(rf"{self.cookies[1]}=([^;]+)", cookie)
-            if response.status != 200 or 'class="signout"' not in page or not token or not secret:
-                raise RunError(
-                    f"{member['username']}'s session does not sign in (status {response.status}): "
-                    "the site's sign-in or CSRF handling changed; see the page in the server's log"
-                )
-            member["csrf"], member["csrf_cookie"] = token.group(1), secret.group(1)
-
-    def port_of(self, member: dict) -> int:
-        return self.ports[self.members.index(member) % len(self.ports)]
-
-    def run(self, connections: int, deadline: float, max_votes: int, stop: threading.Event) -> None:
-        budget = [max_votes]
-        threads = [
-            threading.Thread(
-                target=self._drive, args=(self.members[i::connections], deadline, budget, stop, i), daemon=True
-            )
-            for i in range(connections)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-
-    def _drive(self, members: list[dict], deadline: float, budget: list[int], stop: threading.Event, i: int) -> None:
-        if not members:
-            return
-        rng = random.Random(self.seed + i)
-        slots: dict[tuple[int, int], HTTPConnection] = {}
-        turn = 0
-        while time.monotonic() < deadline and not stop.is_set():
-            with self.lock:
-                if budget[0] <= 0:
-                    return
-                budget[0] -= 1
-            member = members[turn % len(members)]
-            turn += 1
-            paper = rng.choice(self.papers)
-            pair = (member["username"], paper)
-            if pair in self.uncertain:
-                continue
-            up = not self.state.get(pair, False)
-            times = 2 if rng.random() < DOUBLE_CLICK else 1
-            answers = self._post(slots, member, paper, up, times)
-            with self.lock:
-                if any(answers):
-                    self.state[pair] = up
-                    self.acknowledged["up" if up else "down"] += 1
-                    self.acknowledged["double clicks"] += times == 2
-                else:
-                    self.uncertain.add(pair)
-        for client in slots.values():
-            client.close()
-
-    def _post(self, slots: dict, member: dict, paper: str, up: bool, times: int) -> list[bool]:
-        """POST the vote `times` times at once (on as many connections); for each, whether it was acknowledged."""
-        port = self.port_of(member)
-        body = urlencode({"csrfmiddlewaretoken": member["csrf"], "next": f"/papers/{paper}", "vote": int(up)})
-        headers = {
-            "Cookie": f"{self.cookies[0]}={member['session']}; {self.cookies[1]}={member['csrf_cookie']}",
-            "Content-Type": "application/x-www-form-urlencoded",
-            "HX-Request": "true",
-            "Origin": f"http://127.0.0.1:{port}",
-        }
-        started = []
-        for slot in range(times):
-            started.append(self._send((port, slot), slots, paper, body, headers))
-        return [
-            self._answer((port, slot), slots, paper, body, headers, up, start) for slot, start in enumerate(started)
-        ]
-
-    def _send(self, key, slots, paper, body, headers) -> float | None:
-        start = time.perf_counter()
-        try:
-            client = slots.get(key) or slots.setdefault(key, HTTPConnection("127.0.0.1", key[0], timeout=60))
-            client.request("POST", f"/papers/{paper}/vote", body=body, headers=headers)
-            return start
-        except (OSError, HTTPException):
-            self._drop(key, slots)
-            return None
-
-    def _answer(self, key, slots, paper, body, headers, up: bool, start: float | None) -> bool:
-        for _attempt in range(3):  # a vote sets a state: sending it again is safe
-            if start is None:
-                start = self._send(key, slots, paper, body, headers)
-                if start is None:
-                    continue
-            try:
-                response = slots[key].getresponse()
-                page = response.read().decode("utf-8", "replace")
-            except (OSError, HTTPException):
-                self._drop(key, slots)
-                start = None
-                continue
-            elapsed = (time.perf_counter() - start) * 1000
-            with self.lock:
-                self.latencies_ms.append(elapsed)
-                self.statuses[str(response.status)] += 1
-            if response.status != 200:
-                return False
-            pressed = re.search(r'aria-pressed="(true|false)"', page)
-            if not pressed or (pressed.group(1) == "true") != up:
-                answered = pressed.group(0) if pressed else "no button"
-                with self.lock:
-                    self.wrong_answers.append(f"{paper} vote={int(up)}: the button answered {answered}")
-            return True
-        return False
-
-    def _drop(self, key, slots) -> None:
-        with self.lock:
-            self.socket_errors += 1
-        client = slots.pop(key, None)
-        if client:
-            client.close()
-
-    def shown_counts(self) -> dict[str, int]:
-        """For each paper voted on, a member sends their acknowledged state again: the count the button shows."""
-        shown = {}
-        slots: dict = {}
-        for (username, paper), up in sorted(self.state.items()):
-            if paper in shown or (username, paper) in self.uncertain:
-                continue
-            member = next(m for m in self.members if m["username"] == username)
-            port = self.port_of(member)
-            body = urlencode({"csrfmiddlewaretoken": member["csrf"], "next": f"/papers/{paper}", "vote": int(up)})
-            headers = {
-                "Cookie": f"{self.cookies[0]}={member['session']}; {self.cookies[1]}={member['csrf_cookie']}",
-                "Content-Type": "application/x-www-form-urlencoded",
-                "HX-Request": "true",
-                "Origin": f"http://127.0.0.1:{port}",
-            }
-            client = slots.get(port) or slots.setdefault(port, HTTPConnection("127.0.0.1", port, timeout=60))
-            client.request("POST", f"/papers/{paper}/vote", body=body, headers=headers)
-            response = client.getresponse()
-            page = response.read().decode("utf-8", "replace")
-            count = re.search(r"▲</span>\s*(\d+)", page)
-            shown[paper] = int(count.group(1)) if response.status == 200 and count else -1
-        for client in slots.values():
-            client.close()
-        return shown
 
 
 # --- figures ---
@@ -763,186 +589,238 @@ def log_problems(logs: list[Path]) -> list[str]:
 class Outcome:
     report: str
     failed: list[str]
+    votes: dict  # the vote check, kept beside the report
+
+
+@dataclass
+class Measured:
+    results: dict[str, dict]  # wrk's, per route group
+    capped: list[str]  # route groups that reached their share of --max-requests
+    votes: VoteClient
+    cpu: dict[str, float]  # core-seconds over the run
+    load: tuple[str, str, str]  # load average before the site started, as the run began, at its end
+    warm: tuple[int, int]  # warm-up requests, and 5xx among them
+    shown: dict[str, int]  # upvote counts shown after the run, per paper
+    database: dict  # count_votes's answer
+
+
+def serve(stack: contextlib.ExitStack, db: str, args: argparse.Namespace, run_dir: Path) -> tuple:
+    """Start the database (PostgreSQL) and the web servers; (site environment, sites, PostgreSQL's directory)."""
+    if db == "sqlite":
+        data_dir, url, pg_dir = args.data_dir / "sqlite", None, None
+    else:
+        data_dir, pg_dir = args.data_dir / "postgresql" / "site", args.data_dir / "postgresql" / "pgdata"
+        note(f"[{db}] starting PostgreSQL (pgserver) in {pg_dir}")
+        url = stack.enter_context(postgres(pg_dir))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = site_env(data_dir, url)
+    sites = []
+    for number in range(1 if db == "sqlite" else 2):  # one after the other: the first migrates and loads the demo
+        port = free_port()
+        note(f"[{db}] starting `paperfeed serve --port {port}` (a first start loads the demo corpus: minutes)")
+        sites.append(start_site(stack, env, port, run_dir / f"serve-{port}.log", args.workers, number == 0))
+    return env, sites, pg_dir
+
+
+def traffic(
+    stack: contextlib.ExitStack,
+    run_dir: Path,
+    tag: str,
+    seconds: int,
+    connections: dict,
+    ports: list[int],
+    budget: dict[str, int],
+) -> tuple[dict[str, dict], float, list[str]]:
+    """Every route group's wrk at once for `seconds`; (their results, wrk's CPU seconds, groups that hit their cap)."""
+    started = {
+        route.name: start_wrk(
+            stack, run_dir / f"routes-{route.name}.tsv", connections[route.name], seconds, ports,
+            run_dir / f"wrk-{tag}-{route.name}.log", budget[route.name],
+        )
+        for route in ROUTES
+    }  # fmt: skip
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    for name, process in started.items():
+        try:
+            process.wait(timeout=seconds + 120)
+        except subprocess.TimeoutExpired:
+            raise RunError(f"wrk for {name} did not stop after its {seconds} s") from None
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    results = {name: wrk_result(run_dir / f"wrk-{tag}-{name}.log") for name in started}
+    capped = [name for name, result in results.items() if result["requests"] >= budget[name]]
+    return results, (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime), capped
+
+
+def busy_seconds() -> float:
+    """Core-seconds the whole machine has spent busy since it booted (/proc/stat: all but idle and iowait)."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_now(sites: list[Site], pg_dir: Path | None) -> dict[str, float]:
+    groups = {site.process.pid for site in sites}
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "site": cpu_seconds({pid for pid, _, group in processes() if group in groups}),
+        "postgresql": cpu_seconds(postgres_pids(pg_dir)) if pg_dir else 0.0,
+        "votes": own.ru_utime + own.ru_stime,
+        "machine": busy_seconds(),
+    }
 
 
 def run_database(db: str, args: argparse.Namespace) -> Outcome:
     stamp = datetime.now(UTC)
     run_dir = args.data_dir / "runs" / f"{stamp:%Y%m%d-%H%M%S}-{db}"
     run_dir.mkdir(parents=True)
-    servers = 1 if db == "sqlite" else 2
     note(f"[{db}] logs and route lists: {run_dir}")
+    load_idle = load_average()
     with contextlib.ExitStack() as stack:
-        if db == "sqlite":
-            data_dir, url, pg_dir = args.data_dir / "sqlite", None, None
-        else:
-            data_dir, pg_dir = args.data_dir / "postgresql" / "site", args.data_dir / "postgresql" / "pgdata"
-            note(f"[{db}] starting PostgreSQL (pgserver) in {pg_dir}")
-            url = stack.enter_context(postgres(pg_dir))
-        data_dir.mkdir(parents=True, exist_ok=True)
-        env = site_env(data_dir, url)
-        ports = [free_port() for _ in range(servers)]
-        sites = []
-        for number, port in enumerate(ports):
-            note(f"[{db}] starting `paperfeed serve --port {port}` (a first start loads the demo corpus: minutes)")
-            sites.append(start_site(stack, env, port, run_dir / f"serve-{port}.log", args.workers, number == 0))
-
+        env, sites, pg_dir = serve(stack, db, args, run_dir)
+        ports = [site.port for site in sites]
         note(f"[{db}] preparing {args.members} members with sessions and API tokens")
-        prepared = run_dir / "prepared.json"
-        helper(env, "prepare", prepared, ["--members", str(args.members)])
-        data = json.loads(prepared.read_text())
+        helper(env, "prepare", run_dir / "prepared.json", ["--members", str(args.members)])
+        data = json.loads((run_dir / "prepared.json").read_text())
         if not data["hot"]:
             raise RunError("the site's daily list is empty: the votes need papers on the front page")
-
-        connections = split_clients(args.clients, servers)
         rng = random.Random(args.seed)
-        files = {}
         for route in ROUTES:
-            files[route.name] = run_dir / f"routes-{route.name}.tsv"
-            files[route.name].write_text("\n".join(route_lines(route.name, data, rng)) + "\n")
-        votes = VoteClient(data["members"], data["hot"], ports, (data["session_cookie"], data["csrf_cookie"]),
-                           args.seed)  # fmt: skip
-        votes.sign_in_pages()
-
-        per_client = args.max_requests / args.clients  # --max-requests, shared out by connections
-
-        def traffic(seconds: int, tag: str) -> tuple[dict[str, dict], float]:
-            started = {
-                route.name: start_wrk(
-                    stack, files[route.name], connections[route.name], seconds, ports,
-                    run_dir / f"wrk-{tag}-{route.name}.log", int(per_client * connections[route.name]),
-                )
-                for route in ROUTES
-            }  # fmt: skip
-            children = resource.getrusage(resource.RUSAGE_CHILDREN)
-            for name, process in started.items():
-                try:
-                    process.wait(timeout=seconds + 120)
-                except subprocess.TimeoutExpired:
-                    raise RunError(f"wrk for {name} did not stop after its {seconds} s") from None
-            after = resource.getrusage(resource.RUSAGE_CHILDREN)
-            results = {name: wrk_result(run_dir / f"wrk-{tag}-{name}.log") for name in started}
-            return results, (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+            (run_dir / f"routes-{route.name}.tsv").write_text("\n".join(route_lines(route.name, data, rng)) + "\n")
+        connections = split_clients(args.clients, len(sites))
+        budget = {name: max(1, args.max_requests * n // sum(connections.values())) for name, n in connections.items()}
+        cookies = (data["session_cookie"], data["csrf_cookie"])
+        votes = VoteClient(data["members"], data["hot"], ports, cookies, args.seed, REQUESTS_PER_CONNECTION)
+        try:
+            votes.sign_in()
+        except SignInFailed as error:
+            raise RunError(str(error)) from None
 
         note(f"[{db}] warm-up: {args.warmup} s")
-        warm, _ = traffic(args.warmup, "warmup")
-        warm_5xx = sum(n for r in warm.values() for s, n in r["statuses"].items() if s.startswith("5"))
-
-        site_pids = {pid for pid, _, group in processes() if group in {s.process.pid for s in sites}}
-        pg_pids = postgres_pids(pg_dir) if pg_dir else set()
-        site_cpu, pg_cpu = cpu_seconds(site_pids), cpu_seconds(pg_pids)
-        own_cpu = resource.getrusage(resource.RUSAGE_SELF)
-        load_before = load_average()
-        note(f"[{db}] measured run: {args.clients} clients for {args.seconds} s (load average {load_before})")
+        warm, _, _ = traffic(stack, run_dir, "warmup", args.warmup, connections, ports, budget)
+        load_start, cpu_before = load_average(), cpu_now(sites, pg_dir)
+        note(f"[{db}] measured run: {args.clients} clients for {args.seconds} s (load average {load_start})")
         stop = threading.Event()
         stack.callback(stop.set)
         voter = threading.Thread(
-            target=votes.run,
-            args=(connections[VOTES.name], time.monotonic() + args.seconds,
-                  int(per_client * connections[VOTES.name]), stop),
-            daemon=True,
-        )  # fmt: skip
-        started = time.monotonic()
+            target=votes.run, args=(connections[VOTES.name], args.seconds, budget[VOTES.name], stop), daemon=True
+        )
         voter.start()
-        results, wrk_cpu = traffic(args.seconds, "run")
+        results, wrk_cpu, capped = traffic(stack, run_dir, "run", args.seconds, connections, ports, budget)
         voter.join(timeout=120)
-        vote_seconds = time.monotonic() - started
-        load_after = load_average()
-        site_cpu = cpu_seconds(site_pids) - site_cpu
-        pg_cpu = cpu_seconds(pg_pids) - pg_cpu if pg_dir else 0.0
-        own = resource.getrusage(resource.RUSAGE_SELF)
-        vote_cpu = (own.ru_utime + own.ru_stime) - (own_cpu.ru_utime + own_cpu.ru_stime)
+        cpu = {key: value - cpu_before[key] for key, value in cpu_now(sites, pg_dir).items()} | {"wrk": wrk_cpu}
+        load_end = load_average()
 
         note(f"[{db}] checking the votes")
         shown = votes.shown_counts()
-        counted = run_dir / "votes-counted.json"
-        request_file = run_dir / "votes-papers.json"
-        request_file.write_text(json.dumps(sorted(shown)))
-        helper(env, "count-votes", counted, ["--papers-file", str(request_file)])
-        database = json.loads(counted.read_text())
-        problems = log_problems([s.log for s in sites])
+        (run_dir / "votes-papers.json").write_text(json.dumps(sorted(shown)))
+        helper(
+            env, "count-votes", run_dir / "votes-counted.json", ["--papers-file", str(run_dir / "votes-papers.json")]
+        )
+        database = json.loads((run_dir / "votes-counted.json").read_text())
     # every process of this run is stopped here
-
-    rows = [wrk_row(route.label, connections[route.name], results[route.name]) for route in ROUTES]
-    vote_row = Row(
-        VOTES.label, connections[VOTES.name], sum(votes.statuses.values()), vote_seconds,
-        sample_percentile(votes.latencies_ms, 50), sample_percentile(votes.latencies_ms, 95),
-        sample_percentile(votes.latencies_ms, 99), votes.statuses, votes.socket_errors,
+    warm_5xx = sum(n for r in warm.values() for status, n in r["statuses"].items() if status.startswith("5"))
+    measured = Measured(
+        results, capped, votes, cpu, (load_idle, load_start, load_end),
+        (sum(r["requests"] for r in warm.values()), warm_5xx), shown, database,
     )  # fmt: skip
-    rows.append(vote_row)
-    grids = [(results[r.name]["requests"], grid_ms(results[r.name])) for r in ROUTES if results[r.name]["requests"]]
-    p50, p95, p99 = merged_percentiles(grids, votes.latencies_ms, (50, 95, 99))
+    outcome = report(db, args, stamp, data, connections, measured, log_problems([site.log for site in sites]))
+    (run_dir / "report.md").write_text(outcome.report)
+    (run_dir / "votes-check.json").write_text(json.dumps(outcome.votes, indent=1))
+    outcome.failed = [f"{line} (see {run_dir})" for line in outcome.failed]
+    return outcome
+
+
+def vote_check(measured: Measured) -> dict:
+    """What the database holds against what the site acknowledged."""
+    votes, database = measured.votes, measured.database
+    expected = {pair for pair, up in votes.state.items() if up and pair not in votes.uncertain}
+    rows = {tuple(pair) for pair in database["rows"]}
+    counts = database["counts"]
+    return {
+        "acknowledged_up": len(expected),
+        "rows": len(rows),
+        "lost": sorted(expected - rows),
+        "extra": sorted(pair for pair in rows - expected if pair not in votes.uncertain),
+        "pairs_twice": database["pairs_twice"],
+        "miscounted": {p: [n, counts.get(p, 0)] for p, n in measured.shown.items() if n != counts.get(p, 0)},
+        "wrong_answers": votes.wrong_answers[:100],
+        "uncertain": sorted(votes.uncertain),
+    }
+
+
+def report(
+    db: str, args: argparse.Namespace, stamp: datetime, data: dict, connections: dict, measured: Measured,
+    problems: list[str],
+) -> Outcome:  # fmt: skip
+    results, votes = measured.results, measured.votes
+    rows = [wrk_row(route.label, connections[route.name], results[route.name]) for route in ROUTES]
+    latencies = votes.latencies_ms
+    rows.append(
+        Row(VOTES.label, connections[VOTES.name], len(latencies), votes.seconds, sample_percentile(latencies, 50),
+            sample_percentile(latencies, 95), sample_percentile(latencies, 99), votes.statuses, votes.socket_errors)
+    )  # fmt: skip
+    grids = [(r["requests"], grid_ms(r)) for r in results.values() if r["requests"]]
+    p50, p95, p99 = merged_percentiles(grids, latencies, (50, 95, 99))
     site = Row(
         "site (all routes)", sum(connections.values()), sum(r.requests for r in rows), args.seconds, p50, p95, p99,
         sum((r.statuses for r in rows), Counter()), sum(r.socket_errors for r in rows),
     )  # fmt: skip
+    check = vote_check(measured)
+    cpu = measured.cpu
+    others = cpu["machine"] - cpu["site"] - cpu["postgresql"] - cpu["wrk"] - cpu["votes"]
+    warm_requests, warm_5xx = measured.warm
+    by_name = {route.name: row for route, row in zip((*ROUTES, VOTES), rows, strict=True)}
 
-    expected = {pair for pair, up in votes.state.items() if up and pair not in votes.uncertain}
-    rows_now = {tuple(pair) for pair in database["rows"]}
-    lost = sorted(expected - rows_now)
-    extra = sorted(pair for pair in rows_now - expected if pair not in votes.uncertain)
-    miscounted = {p: (n, database["counts"].get(p, 0)) for p, n in shown.items() if n != database["counts"].get(p, 0)}
-
+    postgres_cpu = f", PostgreSQL {cpu['postgresql']:.0f} s" if db != "sqlite" else ""
     title = "SQLite, one `paperfeed serve`" if db == "sqlite" else "PostgreSQL, two `paperfeed serve` processes"
-    workers = f"--workers {args.workers}" if args.workers else "default workers"
     lines = [
         f"### {title} ({data['database']}): {stamp:%Y-%m-%d %H:%M} UTC",
         "",
-        f"`python bench/load.py --db {db} --clients {args.clients} --seconds {args.seconds}` ({workers}; "
-        f"{len(data['papers']):,} papers, {len(data['days'])} days; {args.warmup} s of the same traffic first). "
-        f"Machine: {machine()}. Load average before: {load_before}; after: {load_after}.",
+        f"`python bench/load.py --db {db} --clients {args.clients} --seconds {args.seconds}"
+        f"{f' --workers {args.workers}' if args.workers else ''}` ({len(data['papers']):,} papers, "
+        f"{len(data['days'])} days; {args.warmup} s of the same traffic first: {warm_requests:,} requests, "
+        f"{warm_5xx} 5xx). Machine: {machine()}. Load average before the site started: {measured.load[0]}; as the "
+        f"run began: {measured.load[1]}; at its end: {measured.load[2]}.",
         "",
         table(rows, site),
         "",
-        f"Errors: 4xx and socket errors or timeouts (over {WRK_TIMEOUT}). CPU over the run: the site "
-        f"{site_cpu:.0f} s{f', PostgreSQL {pg_cpu:.0f} s' if pg_dir else ''}, wrk {wrk_cpu:.1f} s, the vote client "
-        f"{vote_cpu:.1f} s, of {args.seconds * (os.cpu_count() or 1)} core-seconds. Warm-up: "
-        f"{sum(r['requests'] for r in warm.values()):,} requests, {warm_5xx} 5xx.",
+        f"Errors: 4xx, socket errors and timeouts (over {WRK_TIMEOUT}). p50/p95/p99 of the site: all requests "
+        f"together. CPU over the run, of {args.seconds * (os.cpu_count() or 1)} core-seconds: the site "
+        f"{cpu['site']:.0f} s{postgres_cpu}, wrk "
+        f"{cpu['wrk']:.1f} s, the vote client {cpu['votes']:.1f} s, other work on the machine {max(others, 0):.0f} s.",
         "",
-        f"Votes: {votes.acknowledged['up']:,} upvotes and {votes.acknowledged['down']:,} taken back acknowledged "
+        f"Votes: {votes.acknowledged['up']:,} upvotes and {votes.acknowledged['down']:,} taken back, acknowledged "
         f"({votes.acknowledged['double clicks']:,} of them double clicks), by {len(votes.members)} members on "
-        f"{len(data['hot'])} papers of the front page; {len(votes.uncertain)} left unanswered. In the database "
-        f"afterwards: {len(rows_now):,} vote rows of these members for {len(expected):,} acknowledged upvotes — "
-        f"**{len(lost)} lost, {len(extra)} extra, {database['pairs_twice']} pairs held twice**; counts shown for "
-        f"{len(shown)} papers that differ from the database: {len(miscounted)}; 200s with the wrong button: "
-        f"{len(votes.wrong_answers)}.",
+        f"{len(data['hot'])} papers of the front page; {len(check['uncertain'])} (member, paper) left uncertain. "
+        f"In the database afterwards: {check['rows']:,} vote rows of these members for {check['acknowledged_up']:,} "
+        f"acknowledged upvotes — **{len(check['lost'])} lost, {len(check['extra'])} extra, {check['pairs_twice']} "
+        f"pairs held twice**; of {len(measured.shown)} papers' counts shown afterwards, {len(check['miscounted'])} "
+        f"differ from the database; 200s without the button asked for: {len(check['wrong_answers'])}.",
     ]
+    if measured.capped:
+        lines += ["", f"These reached their share of --max-requests, so their req/s is understated: {measured.capped}."]
     if problems:
         lines += ["", "Errors in the servers' logs:", "", *[f"- `{line}`" for line in problems]]
+    server_errors = site.server_errors + warm_5xx
+    votes_ok = not (check["lost"] or check["extra"] or check["pairs_twice"] or check["miscounted"])
+    votes_ok = votes_ok and not check["wrong_answers"]
     targets = [
-        ("no 5xx", "0", f"{site.server_errors + warm_5xx}", site.server_errors + warm_5xx == 0),
-        ("no lost or doubled votes", "0", f"{len(lost) + len(extra) + database['pairs_twice']}",
-         not (lost or extra or database["pairs_twice"] or miscounted or votes.wrong_answers)),
-        ("anonymous daily list", "≥ 1,000 req/s", f"{rows[0].rate:,.0f} req/s", rows[0].rate >= 1000),
-        ("anonymous paper page", "≥ 1,000 req/s", f"{rows[1].rate:,.0f} req/s", rows[1].rate >= 1000),
-        ("signed-in pages", "≥ 100 req/s", f"{rows[8].rate:,.0f} req/s", rows[8].rate >= 100),
+        ("no 5xx", "0", f"{server_errors}", server_errors == 0),
+        ("no lost or doubled votes", "0", f"{len(check['lost']) + len(check['extra']) + check['pairs_twice']}",
+         votes_ok),
+        ("anonymous daily list", "≥ 1,000 req/s", f"{by_name['daily'].rate:,.0f} req/s", by_name["daily"].rate >= 1000),
+        ("anonymous paper page", "≥ 1,000 req/s", f"{by_name['paper'].rate:,.0f} req/s", by_name["paper"].rate >= 1000),
+        ("signed-in pages", "≥ 100 req/s", f"{by_name['signed-in'].rate:,.0f} req/s", by_name["signed-in"].rate >= 100),
         ("the site's p99", "≤ 500 ms", f"{ms(site.p99)} ms", site.p99 <= 500),
     ]  # fmt: skip
     lines += ["", "| target | wanted | measured | |", "|---|---|---:|---|"]
     lines += [f"| {name} | {want} | {got} | {'met' if ok else '**not met**'} |" for name, want, got, ok in targets]
-    failed = []
-    if targets[0][3] is False:
-        failed.append(f"{db}: {site.server_errors + warm_5xx} answers were 5xx")
-    if targets[1][3] is False:
+    failed = [f"{db}: {server_errors} answers were 5xx"] if server_errors else []
+    if not votes_ok:
         failed.append(
-            f"{db}: votes: {len(lost)} lost, {len(extra)} extra, {database['pairs_twice']} pairs twice, "
-            f"{len(miscounted)} counts shown wrong, {len(votes.wrong_answers)} wrong buttons "
-            f"(details in {run_dir / 'votes-check.json'})"
+            f"{db}: votes: {len(check['lost'])} lost, {len(check['extra'])} extra, {check['pairs_twice']} pairs "
+            f"twice, {len(check['miscounted'])} counts shown wrong, {len(check['wrong_answers'])} wrong buttons"
         )
-    (run_dir / "votes-check.json").write_text(
-        json.dumps(
-            {
-                "lost": lost,
-                "extra": extra,
-                "miscounted": miscounted,
-                "wrong_answers": votes.wrong_answers[:100],
-                "uncertain": sorted(votes.uncertain),
-            },
-            indent=1,
-        )  # fmt: skip
-    )
-    report = "\n".join(lines) + "\n"
-    (run_dir / "report.md").write_text(report)
-    return Outcome(report, failed)
+    return Outcome("\n".join(lines) + "\n", failed, check)
 
 
 def helper(env: dict, task: str, out: Path, extra: list[str]) -> None:
@@ -999,6 +877,7 @@ def main() -> int:
         note("wrk is not installed: run `make bench-load` (it installs Debian's wrk), or `apt-get install -y wrk`.")
         return 2
     signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # also when started in the background
     args.data_dir = args.data_dir.resolve()
     failed: list[str] = []
     try:

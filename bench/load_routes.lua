@@ -7,7 +7,10 @@
 -- Requests are built once in init(): wrk.format per request would cost the generator more than the server.
 -- Thread i talks to the i-th port of LOAD_PORTS (round robin), so one process spreads its connections over
 -- several web servers. LOAD_MAX_REQUESTS bounds the requests of the whole process (each thread stops at its
--- share). done() prints one line "LOAD-RESULT {json}" for load.py: the summary, every status code
+-- share). One request in LOAD_REQUESTS_PER_CONNECTION (on average) asks the server to close the connection, and
+-- wrk opens a new one: visitors come and go, and gunicorn keeps a kept-alive connection on the worker that accepted
+-- it, so connections that lived for the whole run would pin each route to whichever worker they first landed on.
+-- done() prints one line "LOAD-RESULT {json}" for load.py: the summary, every status code
 -- counted, and the latency distribution (microseconds) as a fine grid of percentiles, from which load.py merges
 -- the routes into the site's percentiles.
 
@@ -26,7 +29,7 @@ function setup(thread)
   thread:set("thread_number", #threads)
 end
 
-local requests = {}
+local requests, closing = {}, {}
 
 function init(args)
   local file = assert(io.open(args[1], "r"), "cannot open the routes file " .. tostring(args[1]))
@@ -42,6 +45,8 @@ function init(args)
         headers[name] = value
       end
       table.insert(requests, wrk.format("GET", fields[1], headers))
+      headers["Connection"] = "close"
+      table.insert(closing, wrk.format("GET", fields[1], headers))
     end
   end
   file:close()
@@ -49,12 +54,17 @@ function init(args)
   math.randomseed(os.time() * 1000 + thread_number)
   statuses = {}
   answered = 0
+  per_connection = tonumber(os.getenv("LOAD_REQUESTS_PER_CONNECTION") or "0")
   local threads_started = tonumber(os.getenv("LOAD_THREADS") or "1")
   max_answers = math.max(1, math.floor(tonumber(os.getenv("LOAD_MAX_REQUESTS") or "1e12") / threads_started))
 end
 
 function request()
-  return requests[math.random(#requests)]
+  local i = math.random(#requests)
+  if per_connection > 0 and math.random(per_connection) == 1 then
+    return closing[i]
+  end
+  return requests[i]
 end
 
 function response(status, headers, body)
