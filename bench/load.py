@@ -710,12 +710,13 @@ def run_database(db: str, args: argparse.Namespace) -> Outcome:
         load_end = load_average()
 
         note(f"[{db}] checking the votes")
-        shown = votes.shown_counts()
-        (run_dir / "votes-papers.json").write_text(json.dumps(sorted(shown)))
+        # The database first: the counts shown next are asked for by sending votes again, which would mend a lost one.
+        (run_dir / "votes-papers.json").write_text(json.dumps(data["hot"]))
         helper(
             env, "count-votes", run_dir / "votes-counted.json", ["--papers-file", str(run_dir / "votes-papers.json")]
         )
         database = json.loads((run_dir / "votes-counted.json").read_text())
+        shown = votes.shown_counts()
     # every process of this run is stopped here
     warm_5xx = sum(n for r in warm.values() for status, n in r["statuses"].items() if status.startswith("5"))
     measured = Measured(
