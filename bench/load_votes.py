@@ -44,7 +44,7 @@ class VoteClient:
     uncertain: set[tuple[str, str]] = field(default_factory=set)
     latencies_ms: list[float] = field(default_factory=list)
     statuses: Counter = field(default_factory=Counter)
-    socket_errors: int = 0
+    connection_errors: Counter = field(default_factory=Counter)  # by exception, each followed by a new send
     wrong_answers: list[str] = field(default_factory=list)  # 200s without the button in the state asked for
     acknowledged: Counter = field(default_factory=Counter)  # "up", "down", "double clicks"
     seconds: float = 0.0
@@ -141,8 +141,8 @@ class VoteClient:
                 slots[key] = HTTPConnection("127.0.0.1", key[0], timeout=60)
             slots[key].request("POST", f"/papers/{paper}/vote", body=body, headers=headers)
             return key, start
-        except (OSError, HTTPException):
-            self._drop(slots, key)
+        except (OSError, HTTPException) as error:
+            self._drop(slots, key, error)
             return key, None
 
     def _answer(self, slots: dict, key, member: dict, paper: str, up: bool, start: float | None) -> bool:
@@ -155,8 +155,8 @@ class VoteClient:
             try:
                 response = slots[key].getresponse()
                 page = response.read().decode("utf-8", "replace")
-            except (OSError, HTTPException):
-                self._drop(slots, key)
+            except (OSError, HTTPException) as error:
+                self._drop(slots, key, error)
                 start = None
                 continue
             with self.lock:
@@ -171,9 +171,9 @@ class VoteClient:
             return True
         return False
 
-    def _drop(self, slots: dict, key) -> None:
+    def _drop(self, slots: dict, key, error: Exception) -> None:
         with self.lock:
-            self.socket_errors += 1
+            self.connection_errors[type(error).__name__] += 1
         client = slots.pop(key, None)
         if client:
             client.close()
