@@ -23,7 +23,8 @@ Design choices, and why:
   sends its next request when the answer arrives, so at saturation requests/s is the site's capacity for this mix
   and a slow route gets a smaller share of the requests than of the connections (the report shows both). Latency
   is from a request written to its answer read, queueing in the server included; the site's p50/p95/p99 merge
-  every route's distribution (wrk's percentiles at 1 % steps, 0.1 % above p99) with the votes' own timings.
+  every route's distribution (wrk's percentiles every 5 % to p90, every 1 % to p99, p99.5, p99.9) with the
+  votes' own timings.
 - One request in ten, on average, closes its connection and the client opens another, as visitors come and go.
   gunicorn keeps a kept-alive connection on the worker that accepted it: with connections living for the whole
   run, each route stayed on whichever worker its connections first landed on (in one such run keyword search
@@ -452,7 +453,7 @@ def wrk_result(log: Path) -> dict:
 def merged_percentiles(grids: list[tuple[int, list[list[float]]]], samples: list[float], wanted: tuple) -> list[float]:
     """Percentiles of all requests together, from each route's (count, percentile grid in ms) and raw samples (ms).
 
-    Each route's distribution function is interpolated between its grid points (1 % apart, 0.1 % above p99).
+    Each route's distribution function is interpolated between its grid points (bench/load_routes.lua's done()).
     """
     samples = sorted(samples)
     total = sum(n for n, _ in grids) + len(samples)
