@@ -8,7 +8,7 @@ htmx button does: the form's fields, the CSRF token read from a page as a browse
 `Origin`. A 200 is an acknowledgement and must carry the button in the state asked for. A request without an
 answer is sent again (a vote sets a state, so that is safe); a vote never acknowledged, or answered with an error,
 makes its (member, paper) uncertain: it is voted on no more and left out of the check. Connections are closed
-now and then (a double click's second one at once) so that they spread over the server's workers, as wrk's do.
+now and then (a double click's at once) so that they spread over the server's workers, as wrk's do.
 """
 
 from __future__ import annotations
@@ -117,8 +117,11 @@ class VoteClient:
                     self.acknowledged["double clicks"] += times == 2
                 else:
                     self.uncertain.add(pair)
-            for key in [key for key in slots if key[1] > 0 or rng.randrange(self.per_connection) == 0]:
-                slots.pop(key).close()  # the second tab's connection, and visitors coming and going
+            # A double click's connections are closed: while the second answer is awaited the first connection
+            # idles, and gunicorn drops a kept-alive connection idle for longer than its keep-alive (2 s). Others
+            # now and then, as visitors come and go.
+            for key in [key for key in slots if times == 2 or rng.randrange(self.per_connection) == 0]:
+                slots.pop(key).close()
         for client in slots.values():
             client.close()
 
