@@ -3,17 +3,19 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
+WRK    := /usr/bin/wrk
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Tests keep their databases and artifacts here, never in your own data directory.
 TEST_DATA := $(CURDIR)/.test-data
 
-.PHONY: serve test lint bench clean help
+.PHONY: serve test lint bench bench-load clean help
 
 help:
 	@echo "make serve   set up and serve paperfeed on http://127.0.0.1:8000 (HOST=… PORT=… to change)"
 	@echo "make test    set up and run every test, browser tests included, on SQLite and on PostgreSQL"
 	@echo "make lint    ruff and the import-layer contracts"
 	@echo "make bench   benchmarks on the full shared corpus (see docs/benchmarks.md)"
+	@echo "make bench-load  200 clients for 60 s on SQLite, then PostgreSQL (LOAD_ARGS='--db sqlite --seconds 10' …)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +33,10 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -q
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium fonts-dejavu-core
 
+$(WRK):
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q wrk
+
 serve: $(VENV)/.installed
 	$(BIN)/paperfeed serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
@@ -46,6 +52,10 @@ test: $(VENV)/.installed-test $(CHROMIUM) lint
 
 bench: $(VENV)/.installed-test
 	PAPERFEED_DATA_DIR=$(TEST_DATA)/bench $(BIN)/python bench/load_and_search.py
+
+# Load (issue 14): the site under mixed traffic from wrk, on SQLite then on PostgreSQL; keeps its sites in $(TEST_DATA)/load.
+bench-load: $(VENV)/.installed-test $(WRK)
+	$(BIN)/python bench/load.py --data-dir $(TEST_DATA)/load $(LOAD_ARGS)
 
 clean:
 	rm -rf $(VENV) $(TEST_DATA) src/*.egg-info
