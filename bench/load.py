@@ -11,7 +11,7 @@ The site is started as a user starts it: `paperfeed serve` (gunicorn, default wo
 directory of its own under --data-dir, which the first start fills with the demo corpus (5,921 papers) and later
 runs reuse. SQLite: one server. PostgreSQL: a PostgreSQL 16 of its own (PyPI's pgserver, data kept under
 --data-dir, as tests/with_postgres.py starts one) and two `paperfeed serve` processes on two ports sharing the
-database and the data directory (one runs the background indexer, as an operator would set it up); every route's
+database and the data directory (one runs the task-queue worker, as an operator would set it up); every route's
 connections are split between them. Everything listens on 127.0.0.1 and stops at the end, on Ctrl-C and on failure.
 
 Design choices, and why:
@@ -256,7 +256,7 @@ def stop_group(process: subprocess.Popen, grace: float = 30) -> None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(group, signal.SIGKILL)
             process.wait(timeout=10)
-    if any(g == group for _, _, g in processes()):  # workers or an indexer left behind by their parent
+    if any(g == group for _, _, g in processes()):  # web processes or a task-queue worker left behind by their parent
         with contextlib.suppress(ProcessLookupError):
             os.killpg(group, signal.SIGKILL)
 
@@ -273,7 +273,7 @@ def start_site(
 ) -> Site:
     command = [sys.executable, "-m", "paperfeed", "serve", "--port", str(port)]
     command += ["--workers", str(workers)] if workers else []
-    command += [] if indexer else ["--no-indexer"]
+    command += [] if indexer else ["--no-worker"]
     process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     stack.callback(stop_group, process)
     site = Site(port, process, log)
