@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "paperfeed.papers.middleware.DatabaseTroubleMiddleware",  # last: it sees the views' exceptions first
 ]
 
 ROOT_URLCONF = "paperfeed.urls"

@@ -17,9 +17,10 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 
-from django.db import OperationalError, close_old_connections, connection, transaction
+from django.db import InterfaceError, OperationalError, close_old_connections, connection, connections, transaction
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker as QueueWorker
@@ -32,6 +33,7 @@ from paperfeed.background.queue import TaskResultStatus
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 5.0
 STALE_SECONDS = 30.0  # a worker not seen for this long is dead
+OUTAGE_WAIT = 5.0  # seconds between tries while the database does not answer
 HOSTNAME = socket.gethostname()[:255]
 
 
@@ -60,10 +62,13 @@ def dead_worker_ids(now=None) -> set[str]:
     return dead
 
 
-def recover_abandoned() -> int:
-    """Put back in the queue the running tasks of workers that died; how many."""
+def recover_abandoned(own: str | None = None) -> int:
+    """Put back in the queue the running tasks of workers that died (and those of worker `own`, which is running
+    none: a database outage cut its task short); how many."""
     known = set(Worker.objects.values_list("worker_id", flat=True))
     dead = dead_worker_ids()
+    if own:
+        known.discard(own)
     recovered = 0
     for result in DBTaskResult.objects.filter(status=TaskResultStatus.RUNNING).only("id", "worker_ids", "task_path"):
         last = result.worker_ids[-1] if result.worker_ids else None
@@ -79,6 +84,17 @@ def recover_abandoned() -> int:
     if dead:
         Worker.objects.filter(worker_id__in=dead).delete()
     return recovered
+
+
+def register(worker_id: str) -> None:
+    """Say this worker is alive now (its row is made if missing)."""
+    now = timezone.now()
+    updated = Worker.objects.filter(worker_id=worker_id).update(seen_at=now)
+    if not updated:
+        Worker.objects.get_or_create(
+            worker_id=worker_id,
+            defaults={"hostname": HOSTNAME, "pid": os.getpid(), "started_at": now, "seen_at": now},
+        )
 
 
 class Heartbeat(threading.Thread):
@@ -97,12 +113,12 @@ class Heartbeat(threading.Thread):
             while not self.stopping.is_set():
                 try:
                     close_old_connections()
-                    Worker.objects.filter(worker_id=self.worker_id).update(seen_at=timezone.now())
+                    register(self.worker_id)  # again, if others took it for dead during an outage
                     recover_abandoned()
                     if self.upkeep_seconds and elapsed >= next_upkeep:
                         upkeep.request()
                         next_upkeep = elapsed + self.upkeep_seconds
-                except OperationalError as error:  # a locked SQLite file, a restarting server: next beat
+                except (OperationalError, InterfaceError) as error:  # a locked SQLite file, a restarting server
                     log.warning("worker heartbeat: %s", error)
                 self.stopping.wait(HEARTBEAT_SECONDS)
                 elapsed += HEARTBEAT_SECONDS
@@ -112,10 +128,7 @@ class Heartbeat(threading.Thread):
 
 def run(worker_id: str, interval: float, upkeep_seconds: float, batch: bool = False) -> None:
     """Run the queue in this process until SIGTERM/SIGINT (or, with batch, until it is empty)."""
-    now = timezone.now()
-    Worker.objects.update_or_create(
-        worker_id=worker_id, defaults={"hostname": HOSTNAME, "pid": os.getpid(), "started_at": now, "seen_at": now}
-    )
+    register(worker_id)
     recover_abandoned()
     heartbeat = Heartbeat(worker_id, 0 if batch else upkeep_seconds)
     heartbeat.start()
@@ -131,11 +144,23 @@ def run(worker_id: str, interval: float, upkeep_seconds: float, batch: bool = Fa
     )
     queue.configure_signals()
     try:
-        queue.run()
+        cut_short = False
+        while queue.running:
+            try:
+                if cut_short:
+                    recover_abandoned(own=worker_id)
+                queue.run()
+                return
+            except (OperationalError, InterfaceError) as error:  # the database restarting, or out of reach
+                log.error("the database is not answering (%s); the worker tries again in %.0f s", error, OUTAGE_WAIT)
+                connections.close_all()
+                cut_short = True
+                time.sleep(OUTAGE_WAIT)
     finally:
         heartbeat.stopping.set()
         heartbeat.join(timeout=HEARTBEAT_SECONDS + 5)
-        Worker.objects.filter(worker_id=worker_id).delete()
+        with contextlib.suppress(OperationalError, InterfaceError):  # a stale row is cleaned up by the others
+            Worker.objects.filter(worker_id=worker_id).delete()
 
 
 def _die_with_parent() -> None:

@@ -43,7 +43,7 @@ def index_path() -> Path:
 
 @dataclass(frozen=True)
 class SyncReport:
-    action: str  # "none", "applied" or "rebuilt"
+    action: str  # "none", "applied", "rebuilt" or "failed" (no room on the disk: the index stays behind)
     papers: int  # papers written to the index
     reason: str = ""  # why it was rebuilt
 
@@ -176,16 +176,40 @@ def problem() -> str | None:
     return OTHER_STATE
 
 
+def _disk_refused(error: BaseException) -> bool:
+    """Whether the engine could not write its files for want of room (tantivy says so in a ValueError)."""
+    text = str(error)
+    return isinstance(error, OSError | ValueError) and (
+        "StorageFull" in text or "No space left" in text or "Failed to open file for write" in text
+    )
+
+
+def _behind(error: BaseException) -> SyncReport:
+    log.error(
+        "Keyword index: could not save changes (%s); searches answer from the index as it was, and it catches up "
+        "from the database's change log once the disk has room.",
+        error,
+    )
+    return SyncReport("failed", 0, str(error))
+
+
 def sync(block: bool = True, on_progress: Callable[[int, int], None] | None = None) -> SyncReport | None:
     """Bring the index in step with the database: apply the new changes, or rebuild when it cannot be trusted.
 
     block=False: give up (None) when another process is writing the index. Callers inside a transaction see its
-    uncommitted papers; the change log makes that harmless (a rolled-back change is noticed and rebuilt).
+    uncommitted papers; the change log makes that harmless (a rolled-back change is noticed and rebuilt). A disk
+    with no room for the index's files leaves it behind (a "failed" report and a log line), never fails the caller:
+    the database holds every change and the log keeps them until the index has applied them.
     """
     with _process.lock, _writing(block) as taken:
         if not taken:
             return None
-        return _sync_locked(_process.get(), on_progress)
+        try:
+            return _sync_locked(_process.get(), on_progress)
+        except (OSError, ValueError) as error:
+            if not _disk_refused(error):
+                raise
+            return _behind(error)
 
 
 def _sync_locked(index: KeywordIndex, on_progress: Callable[[int, int], None] | None = None) -> SyncReport:
@@ -341,7 +365,13 @@ class _Follower:
             self.pending.update(doc.paper_id for doc in docs)
             self.applied = last
             if len(self.pending) >= COMMIT_PAPERS or time.monotonic() - self.since >= COMMIT_SECONDS:
-                self._commit(final=False)
+                try:
+                    self._commit(final=False)
+                except (OSError, ValueError) as error:
+                    if not _disk_refused(error):
+                        raise
+                    _behind(error)
+                    self.lost = True  # no more steps; at the end, the usual catching up (which may succeed)
 
     def _commit(self, final: bool) -> None:
         writer, self.writer = self.writer, (None if final else self.writer)
@@ -385,7 +415,16 @@ def following() -> Iterator[Callable[[], None]]:
     with _writing(True):
         with _process.lock:
             index = _process.get()
-            _sync_locked(index)
+            try:
+                _sync_locked(index)
+                refused = False
+            except (OSError, ValueError) as error:
+                if not _disk_refused(error):
+                    raise
+                refused = _behind(error)
+        if refused:
+            yield lambda: None  # the load goes on; the index catches up later, from the change log
+            return
         follower = _Follower(index)
         try:
             yield follower.step
@@ -395,7 +434,12 @@ def following() -> Iterator[Callable[[], None]]:
             except Exception:  # noqa: BLE001 - the load's own error matters more; the next sync catches up
                 log.exception("could not bring the keyword index in step after a failed load")
             raise
-        follower.finish()
+        try:
+            follower.finish()
+        except (OSError, ValueError) as error:
+            if not _disk_refused(error):
+                raise
+            _behind(error)
 
 
 def searcher():
