@@ -13,6 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 from django.apps import apps
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.utils import load_backend
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
@@ -78,9 +79,13 @@ def same_database(one: dict, other: dict) -> bool:
 
 @contextmanager
 def connected(alias: str, db: dict) -> Iterator[BaseDatabaseWrapper]:
-    """A connection to another database under `alias` for the duration, closed and forgotten afterwards."""
-    connections.settings[alias] = connections.configure_settings({DEFAULT_DB_ALIAS: dict(db)})[DEFAULT_DB_ALIAS]
-    connection = connections[alias]
+    """A connection to another database under `alias` for the duration, closed and forgotten afterwards.
+
+    It is this thread's only, and not added to the configured databases (which other threads and the site's
+    own bookkeeping go by)."""
+    full = connections.configure_settings({DEFAULT_DB_ALIAS: dict(db)})[DEFAULT_DB_ALIAS]
+    connection = load_backend(full["ENGINE"]).DatabaseWrapper(full, alias)
+    connections[alias] = connection
     try:
         try:
             connection.ensure_connection()
@@ -90,7 +95,6 @@ def connected(alias: str, db: dict) -> Iterator[BaseDatabaseWrapper]:
     finally:
         connection.close()
         del connections[alias]
-        del connections.settings[alias]
 
 
 def libpq_environment(db: dict) -> dict[str, str]:
@@ -171,6 +175,8 @@ def rows_in_words(count: int) -> str:
 
 
 def held_in_words(held: list[tuple[str, int]]) -> str:
+    """The papers and members first, then the fullest tables."""
+    held = sorted(held, key=lambda item: (item[0] not in ("papers_paper", "auth_user"), -item[1], item[0]))
     shown_tables = ", ".join(f"{table}: {rows_in_words(count)}" for table, count in held[:5])
     return shown_tables + (f" and {len(held) - 5} more tables" if len(held) > 5 else "")
 

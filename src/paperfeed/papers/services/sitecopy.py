@@ -211,13 +211,16 @@ def _copy_tables(
     with target.cursor() as cursor:
         for model in copied:
             table = model._meta.db_table
-            # What `migrate` wrote (content types, permissions) and the triggers wrote (the change log) makes way
-            # for the site's own rows, with their ids.
-            cursor.execute(f"DELETE FROM {target.ops.quote_name(table)}")
-            for batch in rows(model, source):
-                _insert(model, target, cursor, batch)
-                if on_progress:
-                    on_progress(table, len(batch))
+            try:
+                # What `migrate` wrote (content types, permissions) and the triggers wrote (the change log) makes
+                # way for the site's own rows, with their ids.
+                cursor.execute(f"DELETE FROM {target.ops.quote_name(table)}")
+                for batch in rows(model, source):
+                    _insert(model, target, cursor, batch)
+                    if on_progress:
+                        on_progress(table, len(batch))
+            except Exception as error:  # noqa: BLE001 - any failure stops the copy; the message names the table
+                raise CopyStopped(table, error) from error
         for statement in target.ops.sequence_reset_sql(no_style(), copied):
             cursor.execute(statement)  # PostgreSQL: new rows get ids after the copied ones
 
@@ -368,10 +371,18 @@ class _Differs(Exception):
         self.checks = checks
 
 
-def _failed(target_db: dict, error: BaseException) -> DatabaseProblem:
-    return DatabaseProblem(
-        f"the copy failed: {error}".strip() + f". Nothing was written to the {describe(target_db)}: it is as it was."
-    )
+class CopyStopped(Exception):
+    """Copying a table failed (a value the target refuses, a full disk, a lost connection)."""
+
+    def __init__(self, table: str, error: Exception) -> None:
+        super().__init__(f"the copy stopped at table {table}: {str(error).strip() or type(error).__name__}")
+
+
+def _failed(target_db: dict, error: Exception) -> DatabaseProblem:
+    said = str(error).strip().rstrip(".") or type(error).__name__
+    if not isinstance(error, CopyStopped):
+        said = f"the copy failed: {said}"
+    return DatabaseProblem(f"{said}. Nothing was written to the {describe(target_db)}: it is as it was.")
 
 
 def _refuse_data(target: BaseDatabaseWrapper, target_db: dict) -> None:
@@ -398,7 +409,7 @@ def _copy_to_postgresql(target_db, copied, source, on_table, on_progress) -> tup
                     raise _Differs(checks)
         except _Differs as differs:
             return differs.checks, False
-        except DatabaseError as error:
+        except (DatabaseError, CopyStopped) as error:
             raise _failed(target_db, error) from None
         with target.cursor() as cursor:
             cursor.execute("ANALYZE")  # fresh planner statistics for tables that were empty a moment ago
@@ -426,7 +437,7 @@ def _copy_to_sqlite(target_db, copied, source, on_table, on_progress) -> tuple[l
                     checks = _check_tables(copied, source, target, on_table)
                 with target.cursor() as cursor:
                     cursor.execute("PRAGMA journal_mode=DELETE")  # one self-contained file to move into place
-            except DatabaseError as error:
+            except (DatabaseError, CopyStopped) as error:
                 raise _failed(target_db, error) from None
         if not all(check.equal for check in checks):
             return checks, False
