@@ -302,8 +302,8 @@ def check_sqlite_backup(source: Path, head: bytes) -> tuple[int, int]:
                 )
             papers = db.execute("SELECT count(*) FROM papers_paper").fetchone()[0]
             members = db.execute("SELECT count(*) FROM auth_user").fetchone()[0] if "auth_user" in tables else 0
-    except sqlite3.DatabaseError as error:
-        raise DatabaseProblem(f"{source} cannot be read as an SQLite database ({error}). {unchanged}") from None
+    except sqlite3.DatabaseError as error:  # an SQLite file, by its first bytes, that SQLite cannot read
+        raise DatabaseProblem(f"{source} is damaged ({error}). {unchanged} Restore an older backup.") from None
     return papers, members
 
 
