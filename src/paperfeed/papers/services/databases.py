@@ -13,10 +13,10 @@ from urllib.parse import urlsplit, urlunsplit
 from django.apps import apps
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
-from django.db.utils import load_backend
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
+from django.db.utils import load_backend
 
 from paperfeed import config
 
