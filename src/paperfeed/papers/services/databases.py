@@ -12,7 +12,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from django.apps import apps
 from django.conf import settings
-from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
@@ -145,15 +145,18 @@ def migration_state(connection: BaseDatabaseWrapper) -> MigrationState:
     return MigrationState(unknown, [f"{m.app_label}.{m.name}" for m, backwards in plan if not backwards])
 
 
+def stored_models() -> list[type[models.Model]]:
+    """Every model with a table of its own: paperfeed's and Django's (accounts, sessions, admin log…), and the
+    many-to-many tables between them."""
+    return [
+        model
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.managed and not model._meta.proxy and not model._meta.swapped
+    ]
+
+
 def site_tables() -> list[str]:
-    """The tables of every model of the site (paperfeed's apps and Django's: accounts, sessions, admin log…)."""
-    return sorted(
-        {
-            model._meta.db_table
-            for model in apps.get_models(include_auto_created=True)
-            if model._meta.managed and not model._meta.proxy and not model._meta.swapped
-        }
-    )
+    return sorted({model._meta.db_table for model in stored_models()})
 
 
 def data_held(connection: BaseDatabaseWrapper) -> list[tuple[str, int]]:

@@ -21,7 +21,7 @@ import json
 import os
 import struct
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -29,7 +29,6 @@ from itertools import zip_longest
 from pathlib import Path
 from uuid import UUID
 
-from django.apps import apps
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections, models, transaction
@@ -45,6 +44,7 @@ from paperfeed.papers.services.databases import (
     remove_sqlite_files,
     same_database,
     settings_for,
+    stored_models,
 )
 
 TARGET = "paperfeed_copy_target"
@@ -90,11 +90,7 @@ class CopyReport:
 
 def site_models() -> list[type[models.Model]]:
     """Every model with a table of its own, each after the models its foreign keys point to; the change log last."""
-    by_table = {
-        model._meta.db_table: model
-        for model in apps.get_models(include_auto_created=True)
-        if model._meta.managed and not model._meta.proxy and not model._meta.swapped
-    }
+    by_table = {model._meta.db_table: model for model in stored_models()}
     needs = {
         table: {
             field.related_model._meta.db_table
@@ -386,6 +382,12 @@ def _failed(target_db: dict, error: Exception) -> DatabaseProblem:
 
 
 def _refuse_data(target: BaseDatabaseWrapper, target_db: dict) -> None:
+    newer = migration_state(target).unknown
+    if newer:
+        raise DatabaseProblem(
+            f"the {describe(target_db)} was migrated by a newer paperfeed ({', '.join(newer[:5])}): copy into a "
+            "new, empty database"
+        )
     held = data_held(target)
     if held:
         raise DatabaseProblem(
@@ -411,7 +413,7 @@ def _copy_to_postgresql(target_db, copied, source, on_table, on_progress) -> tup
             return differs.checks, False
         except (DatabaseError, CopyStopped) as error:
             raise _failed(target_db, error) from None
-        with target.cursor() as cursor:
+        with suppress(DatabaseError), target.cursor() as cursor:
             cursor.execute("ANALYZE")  # fresh planner statistics for tables that were empty a moment ago
     return checks, True
 
