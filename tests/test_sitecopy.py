@@ -280,3 +280,27 @@ def test_a_copy_that_differs_or_is_interrupted_leaves_nothing_in_the_target(kind
 
     report = sitecopy.copy_site(url)
     assert report.kept and report.equal and report.rows > 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_cache_gets_its_table_in_the_copy_but_not_its_rows(tmp_path, settings):
+    from django.core.cache import cache
+    from django.core.management import call_command
+    from django.db import connection
+
+    from paperfeed.papers.services.sitecopy import copy_site
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "test_page_cache"}
+    }
+    call_command("createcachetable", verbosity=0)
+    try:
+        cache.set("front-page", "cached")
+        copy = tmp_path / "copy.sqlite3"
+        report = copy_site(f"sqlite:///{copy}")
+        assert report.kept and report.equal and report.not_copied == ["test_page_cache"]
+        with closing(sqlite3.connect(copy)) as db:
+            assert db.execute("SELECT count(*) FROM test_page_cache").fetchone() == (0,)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE test_page_cache")

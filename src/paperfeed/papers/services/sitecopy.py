@@ -224,8 +224,21 @@ def _copy_tables(
 # --- checking ---
 
 
+_COMMON = {  # by exact type: most values, found without a chain of isinstance checks
+    type(None): lambda value: b"N",
+    bool: lambda value: b"B1" if value else b"B0",
+    int: lambda value: b"I%d" % value,
+    float: lambda value: b"F" + value.hex().encode(),
+    str: lambda value: b"S" + value.encode("utf-8", "surrogatepass"),
+    bytes: lambda value: b"X" + value,
+}
+
+
 def canonical(value) -> bytes:
     """One value in a form that is the same whichever database it was read from."""
+    common = _COMMON.get(type(value))
+    if common is not None:
+        return common(value)
     if value is None:
         return b"N"
     if isinstance(value, bool):
@@ -260,7 +273,7 @@ def _canonical_rows(model: type[models.Model], connection: BaseDatabaseWrapper) 
     for batch in rows(model, connection):
         for row in batch:
             encoded = [canonical(value) for value in row]
-            yield f"{name}={row[key]!r}", b"".join(struct.pack(">I", len(part)) + part for part in encoded)
+            yield f"{name}={row[key]!r}", b"".join([b"%d:%s" % (len(part), part) for part in encoded])
 
 
 def check_table(model: type[models.Model], here: BaseDatabaseWrapper, there: BaseDatabaseWrapper) -> TableCheck:
@@ -381,6 +394,13 @@ def _failed(target_db: dict, error: Exception) -> DatabaseProblem:
     return DatabaseProblem(f"{said}. Nothing was written to the {describe(target_db)}: it is as it was.")
 
 
+def _build_schema() -> None:
+    """The target's tables, as `migrate` makes them (with content types and permissions), and the table of a
+    database cache if the settings name one (a cache's rows are not copied: it fills again)."""
+    call_command("migrate", database=TARGET, interactive=False, verbosity=0)
+    call_command("createcachetable", database=TARGET, verbosity=0)
+
+
 def _refuse_data(target: BaseDatabaseWrapper, target_db: dict) -> None:
     newer = migration_state(target).unknown
     if newer:
@@ -403,7 +423,7 @@ def _copy_to_postgresql(target_db, copied, source, on_table, on_progress) -> tup
         try:
             # One transaction: PostgreSQL's DDL is transactional, so even the migrations vanish on failure.
             with transaction.atomic(using=TARGET):
-                call_command("migrate", database=TARGET, interactive=False, verbosity=0)
+                _build_schema()
                 with snapshot(source):
                     _copy_tables(copied, source, target, on_progress)
                     checks = _check_tables(copied, source, target, on_table)
@@ -432,7 +452,7 @@ def _copy_to_sqlite(target_db, copied, source, on_table, on_progress) -> tuple[l
     try:
         with connected(TARGET, {**target_db, "NAME": str(staged)}) as target:
             try:
-                call_command("migrate", database=TARGET, interactive=False, verbosity=0)
+                _build_schema()
                 with snapshot(source):
                     with transaction.atomic(using=TARGET):
                         _copy_tables(copied, source, target, on_progress)

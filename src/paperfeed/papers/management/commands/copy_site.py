@@ -72,7 +72,10 @@ class Command(BaseCommand):
         finally:
             close()
         if report.not_copied:
-            self.stdout.write(f"Not copied (no model of this paperfeed uses them): {', '.join(report.not_copied)}")
+            self.stdout.write(
+                f"Not copied, as no model of this paperfeed uses them (a cache starts empty): "
+                f"{', '.join(report.not_copied)}"
+            )
         if not report.kept:
             different = [check.table for check in report.checks if not check.equal]
             raise CommandError(
