@@ -7,9 +7,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from paperfeed.papers.services.backup import servers_using
 from paperfeed.papers.services.databases import DatabaseProblem, rows_in_words, shown
 from paperfeed.papers.services.progress import count_progress
+from paperfeed.papers.services.running import servers_using
 from paperfeed.papers.services.sitecopy import TableCheck, compare_with, copy_site
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from paperfeed.papers.services.backup import restore
 from paperfeed.papers.services.databases import DatabaseProblem
+from paperfeed.papers.services.restore import restore
 
 
 class Command(BaseCommand):
