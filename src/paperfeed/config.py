@@ -227,10 +227,10 @@ SQLITE_OPTIONS = {
 }
 
 
-def database(url: str | None, directory: Path) -> dict[str, object]:
+def database(url: str | None, directory: Path, variable: str = "PAPERFEED_DATABASE_URL") -> dict[str, object]:
     """Django's default database: SQLite in the data directory, or the one PAPERFEED_DATABASE_URL names.
 
-    A URL that cannot be used stops start-up with a message naming the variable and the fix.
+    A URL that cannot be used stops start-up with a message naming the variable (or option) and the fix.
     """
     if not url:
         return {
@@ -242,17 +242,19 @@ def database(url: str | None, directory: Path) -> dict[str, object]:
     import dj_database_url
 
     fix = "use postgresql://user:password@host:5432/name, or unset it for SQLite in the data directory"
+    if variable.startswith("--"):  # a command's option naming another database
+        fix = "use postgresql://user:password@host:5432/name, or sqlite:////path/to/paperfeed.sqlite3"
     try:
         parsed = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except (ValueError, dj_database_url.UnknownSchemeError) as error:
-        raise SystemExit(f"PAPERFEED_DATABASE_URL={url!r} cannot be read ({error}): {fix}") from None
+        raise SystemExit(f"{variable}={url!r} cannot be read ({error}): {fix}") from None
     if parsed["ENGINE"] == "django.db.backends.sqlite3":
         parsed["OPTIONS"] = {**SQLITE_OPTIONS, **parsed.get("OPTIONS", {})}
         parsed["CONN_MAX_AGE"], parsed["CONN_HEALTH_CHECKS"] = 0, False
     elif parsed["ENGINE"] != "django.db.backends.postgresql":
-        raise SystemExit(f"PAPERFEED_DATABASE_URL={url!r}: paperfeed runs on PostgreSQL or SQLite; {fix}")
+        raise SystemExit(f"{variable}={url!r}: paperfeed runs on PostgreSQL or SQLite; {fix}")
     elif not parsed.get("NAME"):
-        raise SystemExit(f"PAPERFEED_DATABASE_URL={url!r} names no database: {fix}")
+        raise SystemExit(f"{variable}={url!r} names no database: {fix}")
     return parsed
 
 

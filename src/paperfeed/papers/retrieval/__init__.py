@@ -7,6 +7,10 @@ matching, similar papers and the evaluations — calls `find` (or `matches`, `si
 (embeddings.py) and the fusion (find.py). Nothing outside this package writes engine syntax or reads index files.
 """
 
+import shutil
+from pathlib import Path
+
+from django.conf import settings
 from django.db import transaction
 
 from paperfeed.papers.retrieval import keyword
@@ -35,6 +39,15 @@ def close_indexes() -> None:
     keyword.close()
 
 
+def forget_indexes() -> None:
+    """Remove the search indexes derived from the database (after a restore): the next `paperfeed serve` or
+    `paperfeed index` builds them again from the database now in place, rather than trust ones built from another."""
+    keyword.close()
+    shutil.rmtree(keyword.index_path(), ignore_errors=True)
+    for path in Path(settings.DATA_DIR).glob("vectors-*"):
+        path.unlink(missing_ok=True)
+
+
 def following_bulk_load():
     """A context for a loader writing many batches: yields `keep_up`, to call once each batch has committed.
 
@@ -53,6 +66,7 @@ def keep_in_step(wait: bool = False) -> None:
 __all__ = [
     "close_indexes",
     "following_bulk_load",
+    "forget_indexes",
     "keep_in_step",
     "keyword_problem",
     "rebuild_keyword_index",

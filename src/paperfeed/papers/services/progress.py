@@ -31,10 +31,12 @@ def file_progress(description: str, stream=None) -> tuple[Callable[[int, int, in
     return update, bar.close
 
 
-def count_progress(description: str, stream=None) -> tuple[Callable[[int, int], None], Callable[[], None]]:
-    """An on_progress(done, total) callback drawing a bar of papers, and a function closing it."""
+def count_progress(
+    description: str, stream=None, unit: str = " papers"
+) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """An on_progress(done, total) callback drawing a bar of papers (or other units), and a function closing it."""
     stream = stream or sys.stderr
-    bar = tqdm(desc=description, total=None, unit=" papers", file=stream, disable=None, dynamic_ncols=True)
+    bar = tqdm(desc=description, total=None, unit=unit, file=stream, disable=None, dynamic_ncols=True)
 
     def update(done: int, total: int) -> None:
         bar.total = total
