@@ -58,6 +58,29 @@ def _postgres_database(server_dir: str, name: str) -> str:
     return server.get_uri(name)
 
 
+@pytest.fixture(scope="session")
+def new_postgres_database(tmp_path_factory):
+    """A function making an empty PostgreSQL database and giving its URL, in either pass of the suite: on the
+    PostgreSQL pass on the suite's server, on the SQLite pass on one of its own (PyPI's pgserver, offline)."""
+    import uuid
+
+    import pgserver
+
+    suite = os.environ.get("PAPERFEED_TEST_POSTGRES")
+    if suite:
+        yield lambda: _postgres_database(suite, f"copy_{uuid.uuid4().hex[:12]}")
+        return
+    server = pgserver.get_server(tmp_path_factory.mktemp("copy-pg"), cleanup_mode="stop")
+
+    def new() -> str:
+        name = f"copy_{uuid.uuid4().hex[:12]}"
+        server.psql(f"CREATE DATABASE {name};")
+        return server.get_uri(name)
+
+    yield new
+    server.cleanup()
+
+
 def site_rows(env: dict[str, str], sql: str) -> list[tuple]:
     """Rows of a query on the database of the site `env` names (SQLite file or PostgreSQL)."""
     url = env.get("PAPERFEED_DATABASE_URL")

@@ -17,9 +17,8 @@ import urllib.request
 from contextlib import closing
 from pathlib import Path
 
-import pytest
 from conftest import site_env, site_rows, start_site
-from sites import filled_site, paperfeed, pgserver_bin, python, sqlite_env, with_path_first
+from sites import filled_site, paperfeed, pgserver_bin, python, sqlite_env, with_database, with_path_first
 
 WRITER = r"""
 import os, sys
@@ -131,15 +130,16 @@ def test_a_backup_taken_while_the_site_writes_restores_into_a_fresh_data_directo
         site.stop()
 
 
-@pytest.mark.skipif(not ON_POSTGRES, reason="pg_dump and pg_restore: the PostgreSQL pass")
-def test_on_postgresql_without_pg_dump_the_message_gives_the_command_and_a_restore_needs_an_empty_database(tmp_path):
-    env = with_path_first(site_env(tmp_path / "site"), pgserver_bin())
+def test_on_postgresql_without_pg_dump_the_message_gives_the_command_and_a_restore_needs_an_empty_database(
+    tmp_path, new_postgres_database
+):
+    env = with_path_first(with_database(site_env(tmp_path / "site"), new_postgres_database()), pgserver_bin())
     (tmp_path / "site").mkdir()
     assert paperfeed(env, "migrate", "-v0").returncode == 0
     no_tools = {**env, "PATH": str(tmp_path)}
     missing = paperfeed(no_tools, "backup")
     assert missing.returncode == 2 and "pg_dump is not installed here" in missing.stderr
-    command = r"pg_dump --format=custom --file=\S+/backups/paperfeed-\d{8}T\d{6}Z\.dump '?postgresql://postgres@/site_"
+    command = r"pg_dump --format=custom --file=\S+/backups/paperfeed-\d{8}T\d{6}Z\.dump '?postgresql://postgres@/copy_"
     assert re.search(command, missing.stderr), missing.stderr
     backup = backed_up_to(paperfeed(env, "backup"))
     refused = paperfeed(env, "restore", str(backup))

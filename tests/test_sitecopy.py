@@ -9,14 +9,12 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import uuid
 from contextlib import closing
 from datetime import UTC, datetime
 
-import pgserver
 import psycopg
 import pytest
-from conftest import SMALL, _postgres_database, site_rows
+from conftest import SMALL, site_rows
 from sites import filled_site, paperfeed, python, sqlite_env, with_database
 
 AFTER = r"""
@@ -51,26 +49,6 @@ Paper.objects.filter(id=shown.id).update(title="Hyperbolic okapis")
 answers["renamed_found"] = find(SearchRequest("okapis", "keyword")).ids == [shown.id]
 print(json.dumps(answers))
 """
-
-
-@pytest.fixture(scope="module")
-def new_postgres_database(tmp_path_factory):
-    """Makes an empty PostgreSQL database and gives its URL."""
-    import os
-
-    suite = os.environ.get("PAPERFEED_TEST_POSTGRES")
-    if suite:
-        yield lambda: _postgres_database(suite, f"copy_{uuid.uuid4().hex[:12]}")
-        return
-    server = pgserver.get_server(tmp_path_factory.mktemp("copy-pg"), cleanup_mode="stop")
-
-    def new() -> str:
-        name = f"copy_{uuid.uuid4().hex[:12]}"
-        server.psql(f"CREATE DATABASE {name};")
-        return server.get_uri(name)
-
-    yield new
-    server.cleanup()
 
 
 def comparable(rows) -> list[tuple]:

@@ -205,11 +205,18 @@ def _copy_tables(
     on_progress: Callable[[str, int], None] | None,
 ) -> None:
     with target.cursor() as cursor:
+        # What `migrate` wrote (content types, permissions) and the triggers wrote (change logs) makes way for the
+        # site's own rows, with their ids: emptied first, the tables that point at others before those they point at.
+        for model in reversed(copied):
+            table = model._meta.db_table
+            try:
+                cursor.execute(f"DELETE FROM {target.ops.quote_name(table)}")
+            except Exception as error:  # noqa: BLE001 - any failure stops the copy; the message names the table
+                raise CopyStopped(table, error) from error
         for model in copied:
             table = model._meta.db_table
             try:
-                # What `migrate` wrote (content types, permissions) and the triggers wrote (the change log) makes
-                # way for the site's own rows, with their ids.
+                # Again: triggers may have written to it (the change logs) while the tables before it were copied.
                 cursor.execute(f"DELETE FROM {target.ops.quote_name(table)}")
                 for batch in rows(model, source):
                     _insert(model, target, cursor, batch)
