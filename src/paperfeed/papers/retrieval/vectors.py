@@ -41,6 +41,9 @@ BUILD_CHUNK = 20_000
 # How many candidates an HNSW search keeps while it walks the graph (usearch's expansion_search, pgvector's
 # hnsw.ef_search), at least the number of neighbours asked for. Raise it for recall, at the cost of speed.
 SEARCH_BREADTH = 64
+# True: compare the query with every stored vector instead of walking the HNSW graph, which can miss a paper even
+# when searched broadly (a node no path reaches). The exact answer, for the contract tests between the two stores.
+EXHAUSTIVE = False
 HNSW_M = 16  # links per node (usearch's connectivity)
 HNSW_EF_CONSTRUCTION = 128  # candidates kept while building (usearch's expansion_add)
 
@@ -201,7 +204,8 @@ class _Usearch:
         if index is None or len(index) == 0:
             return None if index is None else []
         index.expansion_search = SEARCH_BREADTH
-        matches = index.search(np.asarray(vector, dtype=np.float32), min(_with_slack(k), len(index)))
+        wanted = min(_with_slack(k), len(index))
+        matches = index.search(np.asarray(vector, dtype=np.float32), wanted, exact=EXHAUSTIVE)
         return ranked(matches.keys.tolist(), index.get(matches.keys), vector)[:k]
 
 
@@ -462,8 +466,9 @@ class _Pgvector:
         with connection.cursor() as cursor:
             if not self._ready(cursor):
                 return None
-            rows = self._candidates(cursor, model, literal, wanted, exhaustive=wanted > MAX_EF_SEARCH)
-            if len(rows) < wanted and wanted <= MAX_EF_SEARCH:
+            exhaustive = EXHAUSTIVE or wanted > MAX_EF_SEARCH
+            rows = self._candidates(cursor, model, literal, wanted, exhaustive)
+            if len(rows) < wanted and not exhaustive:
                 # The graph walk came back short (a small table, or one with many rows deleted since the last
                 # vacuum): when the table holds more, look at every row.
                 cursor.execute(f"SELECT count(*) FROM {TABLE} WHERE model = %s", [model])
