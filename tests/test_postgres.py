@@ -343,7 +343,7 @@ def test_what_an_operator_is_told_to_do_for_pgvector(facts, advice):
     """The server without pgvector, or with one too old for HNSW, cannot be had from pgserver: the advice itself."""
     from paperfeed.papers.retrieval.vectors import PgvectorFacts, pgvector_advice
 
-    said = pgvector_advice(PgvectorFacts(*facts), will_enable=True)
+    said = pgvector_advice(PgvectorFacts(*facts))
     if advice is None:
         assert said is None
     else:

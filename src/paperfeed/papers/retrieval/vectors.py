@@ -246,9 +246,9 @@ class PgvectorFacts:
     major: int
 
 
-def pgvector_advice(facts: PgvectorFacts, will_enable: bool) -> str | None:
+def pgvector_advice(facts: PgvectorFacts) -> str | None:
     """What an operator must do for search by meaning on this PostgreSQL, or None when paperfeed can do the rest
-    itself (`will_enable`: paperfeed is about to try enabling the extension, as `paperfeed index` does)."""
+    itself (enabling the extension when its role may, creating and filling the vector table)."""
     db = facts.database
     as_superuser = (
         f"as a PostgreSQL superuser, run `CREATE EXTENSION vector;` in database {db!r} (for example `sudo -u "
@@ -269,13 +269,8 @@ def pgvector_advice(facts: PgvectorFacts, will_enable: bool) -> str | None:
             f"Ubuntu: `apt-get install postgresql-{facts.major}-pgvector`; elsewhere: {PGVECTOR_INSTALL}); then, "
             f"{as_superuser}."
         )
-    if facts.may_enable and will_enable:
-        return None
     if facts.may_enable:
-        return (
-            f"{off}pgvector is installed on the PostgreSQL server but not enabled in database {db!r}: run "
-            f"`paperfeed index`, which enables it (the role {facts.role!r} may) and builds the vector store."
-        )
+        return None  # `paperfeed migrate`, `index` and `serve` enable it themselves
     return (
         f"{off}pgvector is installed on the PostgreSQL server but not enabled in database {db!r}, and the role "
         f"{facts.role!r} that paperfeed connects as may not enable it. To turn it on, {as_superuser}."
@@ -335,7 +330,7 @@ class _Pgvector:
         with connection.cursor() as cursor:
             if self._ready(cursor):
                 return None
-            return pgvector_advice(self._facts(cursor), will_enable=False)
+            return pgvector_advice(self._facts(cursor))
 
     def prepare(self) -> str | None:
         with connection.cursor() as cursor:
@@ -347,9 +342,9 @@ class _Pgvector:
                     with transaction.atomic():
                         cursor.execute("CREATE EXTENSION IF NOT EXISTS vector")
                 except DatabaseError:
-                    return pgvector_advice(replace(facts, may_enable=False), will_enable=False)
+                    return pgvector_advice(replace(facts, may_enable=False))
                 facts = self._facts(cursor)
-            advice = pgvector_advice(facts, will_enable=True)
+            advice = pgvector_advice(facts)
             if advice:
                 return advice
             with transaction.atomic():
