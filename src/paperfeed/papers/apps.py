@@ -5,3 +5,6 @@ class PapersConfig(AppConfig):
     name = "paperfeed.papers"
     label = "papers"
     verbose_name = "Papers"
+
+    def ready(self) -> None:
+        from paperfeed.papers import checks  # noqa: F401 - registers the system checks

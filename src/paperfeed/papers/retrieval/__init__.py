@@ -3,8 +3,9 @@
 Everything that finds papers — the search page, both APIs, feeds of searches, digest saved searches, library
 matching, similar papers and the evaluations — calls `find` (or `matches`, `similar_papers`) with a
 `SearchRequest`. Inside: the keyword engine (engine.py, tantivy) and its index kept in step with the database
-(keyword.py), the vector store (vectors.py, usearch), the meaning side (meaning.py), the stored-embedding codec
-(embeddings.py) and the fusion (find.py). Nothing outside this package writes engine syntax or reads index files.
+(keyword.py), the vector store (vectors.py: usearch on SQLite, pgvector on PostgreSQL), the meaning side
+(meaning.py), the stored-embedding codec (embeddings.py) and the fusion (find.py). Nothing outside this package
+writes engine syntax or reads index files.
 """
 
 import shutil

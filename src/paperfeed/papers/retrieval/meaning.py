@@ -12,7 +12,7 @@ import numpy as np
 from paperfeed.core.embedder import ModelError, default_embedder
 from paperfeed.papers.models import PaperEmbedding
 from paperfeed.papers.retrieval import keyword, vectors
-from paperfeed.papers.retrieval.embeddings import from_blob, stack
+from paperfeed.papers.retrieval.embeddings import from_blob, ranked, stack
 from paperfeed.papers.retrieval.request import Filters
 
 log = logging.getLogger(__name__)
@@ -31,6 +31,7 @@ class Meaning:
     vector: np.ndarray
     depth: int
     nearest: list[tuple[int, float]] | None
+    looked_up: bool = True  # False: `nearest` is still to be asked (Pending.result does)
 
 
 def model_name() -> str | None:
@@ -47,22 +48,38 @@ def embed_query(text: str) -> np.ndarray:
     return np.asarray(default_embedder().embed_query(text), dtype=np.float32)
 
 
-def in_background(text: str, depth: int) -> Future[Meaning] | None:
+def in_background(text: str, depth: int) -> Pending | None:
     """Start embedding `text` and finding its `depth` nearest papers on a worker thread, so that keyword matching
     runs meanwhile. None when there is no model or no vector index.
 
-    onnxruntime releases the GIL while it works; usearch keeps it for its k-NN (under a millisecond).
+    onnxruntime releases the GIL while it works; usearch keeps it for its k-NN (under a millisecond). On PostgreSQL
+    the nearest papers are asked of the database on the caller's thread, when it takes the result: connections are
+    per thread, and the caller's sees what its own transaction wrote.
     """
     model = model_name()
     if model is None:
         return None
-    return side_work.submit(_meaning, default_embedder().embed_query, model, text, depth)
+    here = vectors.searches_without_database()
+    return Pending(side_work.submit(_meaning, default_embedder().embed_query, model, text, depth, here))
 
 
-def _meaning(embed: Callable[[str], np.ndarray], model: str, text: str, depth: int) -> Meaning:
+def _meaning(embed: Callable[[str], np.ndarray], model: str, text: str, depth: int, look_up: bool) -> Meaning:
     vector = embed(text)
-    # The index lookup needs no database (whose connections are per thread), so it is done here too.
-    return Meaning(model, vector, depth, vectors.nearest(model, vector, depth))
+    return Meaning(model, vector, depth, vectors.nearest(model, vector, depth) if look_up else None, look_up)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A query's meaning being worked out beside the keyword side."""
+
+    future: Future[Meaning]
+
+    def result(self) -> Meaning:
+        meaning = self.future.result()
+        if meaning.looked_up:
+            return meaning
+        found = vectors.nearest(meaning.model, meaning.vector, meaning.depth)
+        return Meaning(meaning.model, meaning.vector, meaning.depth, found)
 
 
 def ranking(meaning: Meaning, filters: Filters, among: frozenset[int] | None = None) -> list[int] | None:
@@ -89,8 +106,8 @@ def ranking(meaning: Meaning, filters: Filters, among: frozenset[int] | None = N
 def scored_among(
     model: str, vector: np.ndarray, paper_ids: Sequence[int], cache: dict | None = None
 ) -> list[tuple[int, float]]:
-    """Exact cosine similarity of these papers' stored embeddings to `vector`, best first. `cache` keeps the
-    papers' matrix for the next call with the same papers (a digest run's saved searches over one window)."""
+    """Exact similarity of these papers' stored embeddings to `vector`, best first (embeddings.ranked). `cache`
+    keeps the papers' matrix for the next call with the same papers (a digest run's saved searches over one window)."""
     key = (model, tuple(paper_ids))
     if cache is not None and key in cache:
         ids, matrix = cache[key]
@@ -98,11 +115,7 @@ def scored_among(
         ids, matrix = _stored_matrix(model, key[1])
         if cache is not None:
             cache[key] = (ids, matrix)
-    if not ids:
-        return []
-    similarity = matrix @ np.asarray(vector, dtype=np.float32)
-    order = np.argsort(-similarity, kind="stable")
-    return [(ids[i], float(similarity[i])) for i in order]
+    return ranked(ids, matrix, vector)
 
 
 def _stored_matrix(model: str, paper_ids: tuple[int, ...]) -> tuple[list[int], np.ndarray]:

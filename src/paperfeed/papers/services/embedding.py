@@ -1,7 +1,8 @@
 """Computing paper embeddings in batches, outside web requests, and keeping the vector index in step.
 
 Papers without an embedding of the current model are pending; `paperfeed index` (and its --watch loop, which
-`paperfeed serve` runs in the background) embeds them, stores the vectors, then adds them to the index.
+`paperfeed serve` runs in the background) embeds them, stores the vectors, then adds them to the index (on
+PostgreSQL, in the same transaction as the embeddings).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ BATCH = 256
 class IndexRun:
     embedded: int = 0
     rebuilt: str | None = None  # why the vector index was rebuilt, when it was
+    unavailable: str | None = None  # why there is no vector store here, and what the operator should do
 
 
 def pending(model: str):
@@ -31,7 +33,7 @@ def pending(model: str):
 
 
 def store(model: str, paper_ids: list[int], matrix: np.ndarray) -> None:
-    """Save embeddings (replacing older ones of these papers) in one transaction."""
+    """Save embeddings (replacing older ones of these papers), and on PostgreSQL their vectors, in one transaction."""
     with transaction.atomic():
         PaperEmbedding.objects.filter(paper_id__in=paper_ids).delete()
         PaperEmbedding.objects.bulk_create(
@@ -40,6 +42,7 @@ def store(model: str, paper_ids: list[int], matrix: np.ndarray) -> None:
                 for pid, row in zip(paper_ids, matrix, strict=True)
             ]
         )
+        vectors.record(model, paper_ids, matrix)
 
 
 def embed_pending(
@@ -50,7 +53,7 @@ def embed_pending(
 ) -> IndexRun:
     """Embed every pending paper (every paper, with rebuild), then bring the vector index in step."""
     embedder = embedder or default_embedder()
-    run = IndexRun()
+    run = IndexRun(unavailable=vectors.prepare())  # before storing, so that the vectors go in with the embeddings
     todo = Paper.objects.all() if rebuild else pending(embedder.name)
     total = todo.count()
     last = 0
@@ -69,6 +72,8 @@ def embed_pending(
         last = ids[-1]
         if on_progress:
             on_progress(run.embedded, total)
+    if run.unavailable:
+        return run  # the embeddings wait in the database for the vector store
     if rebuild:
         run.rebuilt = "asked for with --rebuild"
         vectors.rebuild(embedder.name)

@@ -14,6 +14,7 @@ from paperfeed.papers.services.embedding import embed_pending
 
 
 class Command(BaseCommand):
+    told: str | None = None  # what the background loop last said about a missing vector store
     help = (
         "Bring the keyword index in step with the database (rebuild it with --rebuild), compute embeddings for "
         "papers that have none (all of them with --rebuild) and update the vector index, rebuilding it when it is "
@@ -62,6 +63,14 @@ class Command(BaseCommand):
 
         run = embed_pending(embedder, rebuild=rebuild, on_progress=progress)
         bar.close()
+        if run.unavailable:
+            if not (quiet and self.told == run.unavailable):  # the background loop says it once
+                self.stderr.write(run.unavailable)
+                self.told = run.unavailable
+            if run.embedded or not quiet:
+                self.stdout.write(f"Embedded {run.embedded:,} papers; they wait in the database for the vector store.")
+            self.stdout.flush()
+            return
         state = vectors.index_state(embedder.name)
         held = state.count if state else 0
         if quiet and not run.embedded and not run.rebuilt:

@@ -141,7 +141,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Keyword index up to date ({report.papers:,} papers changed).")
 
     def check_search_by_meaning(self) -> None:
-        """Stop on a missing or corrupt model; rebuild a vector index that is missing or out of step."""
+        """Stop on a missing or corrupt model; rebuild a vector index that is missing or out of step; say what to
+        install when the database cannot hold one (PostgreSQL without pgvector)."""
         try:
             verify_model_file(default_model_path())
             if not TOKENIZER_PATH.is_file():
@@ -149,6 +150,9 @@ class Command(BaseCommand):
         except ModelError as error:
             raise CommandError(f"cannot start: {error}", returncode=2) from None
         self.check_keyword_index()
+        if unavailable := vectors.prepare():  # PostgreSQL without pgvector: the site serves, by keyword
+            self.stderr.write(unavailable)
+            return
         reason = vectors.problem(MODEL_NAME)
         if reason and vectors.database_state(MODEL_NAME).count:
             self.stdout.write(f"Vector index: {reason}; rebuilding it from the stored embeddings…")
