@@ -116,7 +116,7 @@ def test_a_backup_taken_while_the_site_writes_restores_into_a_fresh_data_directo
 
     # The site starts on the restored database, rebuilds its search index and finds the papers.
     title = site_rows(fresh, "SELECT title FROM papers_paper WHERE NOT hidden ORDER BY id LIMIT 1")[0][0]
-    site = start_site(tmp_path / "fresh", "--no-indexer", env={"PATH": fresh["PATH"]})
+    site = start_site(tmp_path / "fresh", "--no-worker", env={"PATH": fresh["PATH"]})
     try:
         query = urllib.request.quote(title)
         with urllib.request.urlopen(f"{site.url}/search?q={query}&mode=keyword", timeout=30) as response:

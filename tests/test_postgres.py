@@ -285,7 +285,7 @@ def test_without_pgvector_keyword_search_works_and_every_command_says_what_to_do
     assert "Embedded 10 papers; they wait in the database for the vector store." in indexed.stdout
 
     port, log = free_port(), tmp_path / "serve.log"
-    command = [sys.executable, "-m", "paperfeed", "serve", "--port", str(port), "--no-demo", "--no-indexer"]
+    command = [sys.executable, "-m", "paperfeed", "serve", "--port", str(port), "--no-demo", "--no-worker"]
     server = subprocess.Popen([*command, "--workers", "1"], env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
 
     def search(mode: str, text: str) -> str:
