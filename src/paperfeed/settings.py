@@ -27,10 +27,12 @@ INSTALLED_APPS = [
     "paperfeed.api",
     "paperfeed.feeds",
     "paperfeed.recommend",
+    "paperfeed.pagecache",
     "ninja",  # the API docs (/api/docs) from its own static files: its CDN fallback would break the CSP
 ]
 
 MIDDLEWARE = [
+    "paperfeed.pagecache.middleware.AnonymousPageCacheMiddleware",  # first: a cached page needs nothing below
     "django.middleware.security.SecurityMiddleware",
     "paperfeed.papers.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -63,6 +65,9 @@ TEMPLATES = [
 
 DATABASES = {"default": config.database(config.env("PAPERFEED_DATABASE_URL"), DATA_DIR)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+CACHES = config.caches(config.env("PAPERFEED_CACHE_URL"))
+PAPERFEED_CACHE_SECONDS = config.env_number("PAPERFEED_CACHE_SECONDS", 60)
+PAPERFEED_CACHE_MAX_AGE = int(config.env_number("PAPERFEED_CACHE_MAX_AGE", 0, minimum=0))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
