@@ -37,8 +37,7 @@ class AnonymousPageCacheMiddleware:
             if ask.head and not response.streaming:
                 response.content = b""  # Content-Length stays that of GET, as HTTP asks
             return _private(request, response)
-        response.close()
-        return _response(pages.answer(kept, request.META, ask, "miss"))
+        return _response(pages.answer(kept, request.META, ask, "miss"), response)
 
 
 def _route(request: HttpRequest) -> str | None:
@@ -56,10 +55,15 @@ def _private(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     return response
 
 
-def _response(answer: tuple[int, list[tuple[str, str]], bytes]) -> HttpResponse:
+def _response(answer: tuple[int, list[tuple[str, str]], bytes], rendered: HttpResponse | None = None) -> HttpResponse:
+    """The answer as a response: the one just rendered, rewritten (its closing is what tells Django the request is
+    over), or a new one."""
     status, headers, body = answer
-    response = HttpResponse(body, status=status)
-    del response["Content-Type"]
+    response = rendered if rendered is not None else HttpResponse()
+    response.status_code = status
+    for name in list(response.headers):
+        del response.headers[name]
     for name, value in headers:
-        response[name] = value
+        response.headers[name] = value
+    response.content = body
     return response
