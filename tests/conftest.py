@@ -17,6 +17,12 @@ def _fresh_page_cache():
 
 
 @pytest.fixture
+def no_page_cache(settings):
+    """Every request rendered (PAPERFEED_CACHE_URL=dummy://), for tests that count what rendering a page costs."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+
+@pytest.fixture
 def small_file(tmp_path) -> Path:
     """A copy of the 10-paper test corpus that a test may change."""
     target = tmp_path / "small.jsonl"

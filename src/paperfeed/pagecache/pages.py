@@ -215,7 +215,10 @@ def question(environ: dict) -> Ask | None:
     cookies = environ.get("HTTP_COOKIE")
     if cookies and (f"{settings.SESSION_COOKIE_NAME}=" in cookies or "messages=" in cookies):
         return None  # signed in, or a message to show once: a page of its own (a false alarm only costs a render)
-    path = get_path_info(environ)
+    try:
+        path = get_path_info(environ)
+    except UnicodeError:  # not what a WSGI server sends (latin-1), but Django copes: leave such requests to it
+        return None
     query = environ.get("QUERY_STRING", "")
     host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', '')}:{environ.get('SERVER_PORT', '')}"
     if len(path) + len(query) + len(host) > MAX_ADDRESS or _route(path) not in SHARED_ROUTES:
