@@ -7,6 +7,21 @@ DATA = Path(__file__).parent / "data"
 SMALL = DATA / "small.jsonl"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_page_cache():
+    """Each test starts with this process's layer of the page cache empty: the database (and the shared cache table in
+    it) starts over for every test, and a page kept for another test's data must not answer this one."""
+    from paperfeed.pagecache import pages
+
+    pages.forget_everything()
+
+
+@pytest.fixture
+def no_page_cache(settings):
+    """Every request rendered (PAPERFEED_CACHE_URL=dummy://), for tests that count what rendering a page costs."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+
 @pytest.fixture
 def small_file(tmp_path) -> Path:
     """A copy of the 10-paper test corpus that a test may change."""

@@ -92,3 +92,63 @@ def test_a_bad_email_url_stops_start_up_with_its_name(tmp_path):
     env.pop("DJANGO_SETTINGS_MODULE", None)
     run = subprocess.run([sys.executable, "-m", "paperfeed", "check"], env=env, capture_output=True, text=True)
     assert run.returncode != 0 and "PAPERFEED_EMAIL_URL" in run.stderr and "Traceback" not in run.stderr
+
+
+# --- PAPERFEED_CACHE_URL ---
+
+
+@pytest.mark.parametrize(
+    ("url", "backend", "location", "max_entries"),
+    [
+        (None, "db.DatabaseCache", config.CACHE_TABLE, config.CACHE_MAX_ENTRIES),
+        ("db://", "db.DatabaseCache", config.CACHE_TABLE, config.CACHE_MAX_ENTRIES),
+        ("db://?max_entries=20000", "db.DatabaseCache", config.CACHE_TABLE, 20000),
+        ("locmem://", "locmem.LocMemCache", "paperfeed", 1000),
+        ("file:///var/cache/paperfeed?max_entries=50", "filebased.FileBasedCache", "/var/cache/paperfeed", 50),
+        ("dummy://", "dummy.DummyCache", None, None),
+    ],
+)
+def test_one_url_picks_the_cache(url, backend, location, max_entries):
+    found = config.caches(url)["default"]
+    assert found["BACKEND"] == f"django.core.cache.backends.{backend}"
+    assert found.get("LOCATION") == location
+    assert found.get("OPTIONS", {}).get("MAX_ENTRIES") == max_entries
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("memcached://cache:11211", "unknown scheme memcached://"),
+        ("cache.example.org:6379", "unknown scheme"),
+        ("db://elsewhere", "names a place"),
+        ("locmem://?max_entries=lots", "not a whole number above 0"),
+        ("db://?timeout=5", "unknown parameter 'timeout'"),
+        ("dummy://?max_entries=5", "takes no parameters"),
+        ("file://relative/dir", "names no directory"),
+        ("file:///", "names no directory"),
+        ("redis://", "names no host"),
+        ("redis://cache:port/0", "port that is not a number"),
+        ("redis://cache:6379/zero", "not a number"),
+        ("redis://[::1/0", "cannot be read"),
+    ],
+)
+def test_a_bad_cache_url_says_what_is_wrong_and_the_forms_it_takes(url, message):
+    with pytest.raises(SystemExit) as stopped:
+        config.caches(url)
+    text = str(stopped.value)
+    assert text.startswith("PAPERFEED_CACHE_URL=") and message in text
+    assert "db://" in text and "redis://host:6379/0" in text and "dummy://" in text
+
+
+def test_redis_without_its_package_says_how_to_install_it(monkeypatch):
+    monkeypatch.setitem(sys.modules, "redis", None)  # as where the optional package is not installed
+    with pytest.raises(SystemExit, match=r"needs the redis package.*pip install redis"):
+        config.caches("redis://cache.example.org:6379/0")
+
+
+def test_a_bad_cache_url_stops_start_up_with_its_name(tmp_path):
+    env = {**os.environ, "PAPERFEED_DATA_DIR": str(tmp_path), "PAPERFEED_CACHE_URL": "memcache://x"}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    run = subprocess.run([sys.executable, "-m", "paperfeed", "check"], env=env, capture_output=True, text=True)
+    assert run.returncode != 0 and "Traceback" not in run.stderr
+    assert "PAPERFEED_CACHE_URL='memcache://x' has the unknown scheme memcache://" in run.stderr

@@ -603,7 +603,7 @@ def test_huggingface_hub_gets_a_404_for_unknown_and_hidden_papers_and_a_400_for_
 @pytest.mark.parametrize(
     "query", ["", "?date=2026-06-30", "?week=2026-W27&p=1&limit=2", "?sort=trending", "?limit=3&p=3"]
 )
-def test_a_page_takes_a_bounded_number_of_queries(client, corpus, query, django_assert_max_num_queries):
+def test_a_page_takes_a_bounded_number_of_queries(client, corpus, query, django_assert_max_num_queries, no_page_cache):
     vote("2606.00002", "ada")
     with django_assert_max_num_queries(12):
         get_json(client, f"/api/daily_papers{query}")

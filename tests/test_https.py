@@ -41,7 +41,7 @@ def test_through_the_proxy_feeds_link_over_https_and_plain_http_is_sent_to_https
         assert feed.headers["Strict-Transport-Security"] == "max-age=31536000"
         plain = client.get("/feeds/daily.rss", HTTP_X_FORWARDED_PROTO="http", HTTP_HOST="testserver")
         assert plain.status_code == 301 and plain.headers["Location"] == "https://testserver/feeds/daily.rss"
-        page = client.get("/signin", HTTP_X_FORWARDED_PROTO="https", HTTP_HOST="testserver")
+        page = client.get("/accounts/signin", HTTP_X_FORWARDED_PROTO="https", HTTP_HOST="testserver")
         assert "secure" in str(page.cookies["csrftoken"]).lower()
 
 

@@ -393,7 +393,7 @@ def _queries(client, path) -> int:
 
 
 @pytest.mark.parametrize("path", PAGES)
-def test_no_n_plus_one_queries(client, corpus, path, tmp_path):
+def test_no_n_plus_one_queries(client, corpus, path, tmp_path, no_page_cache):
     """A page costs the same number of queries whether it shows 3 papers or 30."""
     from paperfeed.papers.services.loading import load_jsonl
 

@@ -96,6 +96,26 @@ SETTINGS: tuple[Setting, ...] = (
         "How long browsers must reach the site over HTTPS only (Strict-Transport-Security); 0 sends no such header.",
     ),
     Setting(
+        "PAPERFEED_CACHE_URL",
+        "db:// (a table in the database)",
+        "Where pages for visitors who are not signed in are cached, shared by every web process: `db://` (the "
+        "database; right for several nodes), `redis://host:6379/0` (needs `pip install redis`), `locmem://` (each "
+        "process its own), `file:///path/to/dir`, or `dummy://` (no caching). `?max_entries=N` sets how many "
+        "pages db, locmem and file keep.",
+    ),
+    Setting(
+        "PAPERFEED_CACHE_SECONDS",
+        "60",
+        "How long a cached page may be served when nothing was written meanwhile (writes invalidate at once); what "
+        'time alone changes (trending\'s fading, "5 minutes ago", a new day) may be this late.',
+    ),
+    Setting(
+        "PAPERFEED_CACHE_MAX_AGE",
+        "0",
+        "The max-age, in seconds, of the Cache-Control sent with cached pages; a proxy, CDN or browser may show a "
+        "page this old without asking. 0: they ask every time (answered with a cheap 304 when unchanged).",
+    ),
+    Setting(
         "PAPERFEED_SITE_URL",
         "http://127.0.0.1:8000",
         "The site's public address, used for links in emails (sign-in links, confirmations).",
@@ -256,6 +276,79 @@ def database(url: str | None, directory: Path, variable: str = "PAPERFEED_DATABA
     elif not parsed.get("NAME"):
         raise SystemExit(f"{variable}={url!r} names no database: {fix}")
     return parsed
+
+
+CACHE_FORMS = (
+    "db:// (the default: a table in the database), redis://host:6379/0, locmem://, file:///path/to/dir or dummy:// "
+    "(no caching), optionally with ?max_entries=N for db, locmem and file"
+)
+CACHE_TABLE = "paperfeed_cache"
+CACHE_MAX_ENTRIES = 5000
+
+
+def caches(url: str | None) -> dict[str, dict]:
+    """Django's CACHES from PAPERFEED_CACHE_URL: the database's cache table by default.
+
+    A URL that cannot be used stops start-up with a message naming the variable and the forms it takes.
+    """
+    from urllib.parse import parse_qs, urlsplit
+
+    def refuse(problem: str) -> SystemExit:
+        return SystemExit(f"PAPERFEED_CACHE_URL={url!r} {problem}: use {CACHE_FORMS}")
+
+    try:
+        parts = urlsplit(url or "db://")
+        query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+    except ValueError as error:
+        raise refuse(f"cannot be read ({error})") from None
+    scheme = parts.scheme.lower()
+    options: dict[str, int] = {}
+    if scheme in ("db", "locmem", "file"):
+        unknown = set(query) - {"max_entries"}
+        if unknown:
+            raise refuse(f"has an unknown parameter {sorted(unknown)[0]!r}")
+        if "max_entries" in query:
+            value = query["max_entries"][-1]
+            if not value.isdigit() or int(value) < 1:
+                raise refuse(f"has max_entries={value!r}, which is not a whole number above 0")
+            options["MAX_ENTRIES"] = int(value)
+    elif query and scheme != "redis" and scheme != "rediss":
+        raise refuse("takes no parameters")
+    if scheme in ("db", "locmem", "dummy") and (parts.netloc or parts.path.strip("/")):
+        raise refuse(f"names a place, which {scheme}:// does not take")
+    if scheme == "db":
+        backend = {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": CACHE_TABLE}
+        options.setdefault("MAX_ENTRIES", CACHE_MAX_ENTRIES)
+    elif scheme == "locmem":
+        backend = {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "paperfeed"}
+        options.setdefault("MAX_ENTRIES", 1000)
+    elif scheme == "dummy":
+        backend = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+    elif scheme == "file":
+        if parts.netloc or not parts.path.startswith("/") or parts.path == "/":
+            raise refuse("names no directory (three slashes and an absolute path: file:///var/cache/paperfeed)")
+        backend = {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": parts.path}
+        options.setdefault("MAX_ENTRIES", CACHE_MAX_ENTRIES)
+    elif scheme in ("redis", "rediss"):
+        if not parts.hostname:
+            raise refuse("names no host")
+        try:
+            parts.port  # noqa: B018 - raises when the port is not a number
+        except ValueError:
+            raise refuse("has a port that is not a number") from None
+        if parts.path.strip("/") and not parts.path.strip("/").isdigit():
+            raise refuse(f"names the Redis database {parts.path.strip('/')!r}, which is not a number")
+        try:
+            import redis  # noqa: F401 - Django's RedisCache needs it; say so now rather than at the first request
+        except ImportError:
+            raise SystemExit(
+                f"PAPERFEED_CACHE_URL={url!r} needs the redis package, which is not installed: pip install redis "
+                "(into paperfeed's environment), or use db:// to cache in the database"
+            ) from None
+        backend = {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    else:
+        raise refuse(f"has the unknown scheme {scheme + '://' if scheme else '(none)'}")
+    return {"default": {**backend, **({"OPTIONS": options} if options else {})}}
 
 
 HSTS_DEFAULT = 365 * 24 * 3600

@@ -30,10 +30,12 @@ INSTALLED_APPS = [
     "paperfeed.background",
     "django_tasks",
     "django_tasks_db",
+    "paperfeed.pagecache",
     "ninja",  # the API docs (/api/docs) from its own static files: its CDN fallback would break the CSP
 ]
 
 MIDDLEWARE = [
+    "paperfeed.pagecache.middleware.AnonymousPageCacheMiddleware",  # first: a cached page needs nothing below
     "django.middleware.security.SecurityMiddleware",
     "paperfeed.papers.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -69,6 +71,9 @@ DATABASES = {"default": config.database(config.env("PAPERFEED_DATABASE_URL"), DA
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The task queue is a table of the same database: `paperfeed worker` (started by `paperfeed serve`) runs it.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+CACHES = config.caches(config.env("PAPERFEED_CACHE_URL"))
+PAPERFEED_CACHE_SECONDS = config.env_number("PAPERFEED_CACHE_SECONDS", 60)
+PAPERFEED_CACHE_MAX_AGE = int(config.env_number("PAPERFEED_CACHE_MAX_AGE", 0, minimum=0))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -45,7 +45,8 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         if user.is_authenticated and subs.email_verified(user):
             return redirect("digest-settings")
-        initial = {"email": user.email} if user.is_authenticated else None
+        # The footer's form (a GET for visitors who are not signed in) brings the address typed there.
+        initial = {"email": user.email if user.is_authenticated else request.GET.get("email", "")[:254]}
         form = default_preferences_form(add=_asked_to_follow(request))
         return _page(request, "subscribe.html", {"subscribe_form": SubscribeForm(initial=initial), "form": form})
     subscribe_form = SubscribeForm(request.POST)
