@@ -315,14 +315,32 @@ def _paper_ids(searcher: tantivy.Searcher, hits) -> list[int]:
 
 
 def ranked(searcher: tantivy.Searcher, query: tantivy.Query, limit: int, offset: int = 0, count: bool = True) -> Ranked:
-    """The ids of the best matches [offset, offset + limit) by score, and (if count) how many match in all."""
+    """The ids of the best matches [offset, offset + limit) by score, ties by paper id, and (if count) how many
+    match in all.
+
+    The engine lists matches of equal score in the order its index took them in, which differs between two indexes
+    of the same papers (two web nodes, or SQLite and PostgreSQL). So the matches tied with the last one of the page
+    are all fetched and ordered by paper id: every index answers alike. (A large tie, as a lone prefix gives, costs
+    a longer fetch.)"""
     if limit <= 0:
         if not count:
             return Ranked([], 0)
         found = searcher.search(query, 1, count=True)
         return Ranked([], found.count)
-    found = searcher.search(query, limit, count=count, offset=offset)
-    return Ranked(_paper_ids(searcher, found.hits), found.count if count else 0)
+    wanted = offset + limit
+    fetch = wanted + 1
+    while True:
+        found = searcher.search(query, fetch, count=count)
+        hits = found.hits
+        if len(hits) < fetch:  # every match is here
+            break
+        boundary = hits[wanted - 1][0]
+        if hits[-1][0] < boundary:  # the fetch reaches past the tie at the page's end
+            break
+        fetch *= 4
+    ids = _paper_ids(searcher, hits)
+    order = sorted(range(len(hits)), key=lambda i: (-hits[i][0], ids[i]))
+    return Ranked([ids[i] for i in order[offset:wanted]], found.count if count else 0)
 
 
 def newest(searcher: tantivy.Searcher, query: tantivy.Query, limit: int, offset: int) -> Ranked:

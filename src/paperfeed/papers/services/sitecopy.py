@@ -49,7 +49,8 @@ from paperfeed.papers.services.databases import (
 
 TARGET = "paperfeed_copy_target"
 READ_BATCH = 2000  # rows read, converted and written per step: bounded memory whatever the table's size
-LOGGED_BY_TRIGGERS = ("papers_searchchange", "pagecache_pagechange")  # written by triggers while others are copied: last
+# Written by triggers while other tables are copied: copied last.
+LOGGED_BY_TRIGGERS = ("papers_searchchange", "pagecache_pagechange")
 NOT_SITE_DATA = ("django_migrations",)  # written by `migrate` on the target
 
 
