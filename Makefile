@@ -45,9 +45,11 @@ lint: $(VENV)/.installed-test
 	$(BIN)/lint-imports
 
 # Every test twice: on SQLite, then on a PostgreSQL 16 + pgvector that tests/with_postgres.py starts (PyPI's pgserver).
+# Tests marked both_databases build both kinds of site themselves (SQLite against PostgreSQL): they run once, in the
+# second pass.
 test: $(VENV)/.installed-test $(CHROMIUM) lint
 	mkdir -p $(TEST_DATA)/sqlite $(TEST_DATA)/postgresql
-	PAPERFEED_DATA_DIR=$(TEST_DATA)/sqlite $(BIN)/pytest
+	PAPERFEED_DATA_DIR=$(TEST_DATA)/sqlite $(BIN)/pytest -m "not both_databases"
 	PAPERFEED_DATA_DIR=$(TEST_DATA)/postgresql $(BIN)/python tests/with_postgres.py $(BIN)/pytest
 
 bench: $(VENV)/.installed-test

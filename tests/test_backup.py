@@ -17,6 +17,7 @@ import urllib.request
 from contextlib import closing
 from pathlib import Path
 
+import pytest
 from conftest import site_env, site_rows, start_site
 from sites import filled_site, paperfeed, pgserver_bin, python, sqlite_env, with_database, with_path_first
 
@@ -130,6 +131,7 @@ def test_a_backup_taken_while_the_site_writes_restores_into_a_fresh_data_directo
         site.stop()
 
 
+@pytest.mark.both_databases
 def test_on_postgresql_without_pg_dump_the_message_gives_the_command_and_a_restore_needs_an_empty_database(
     tmp_path, new_postgres_database
 ):

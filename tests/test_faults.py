@@ -65,6 +65,7 @@ def stop(server) -> None:
     pgserver.postgres_server.pg_ctl(["-w", "-m", "fast", "stop"], pgdata=server.pgdata, user=server.system_user)
 
 
+@pytest.mark.both_databases
 def test_a_restarted_database_costs_a_clear_503_then_everything_works_again(tmp_path):
     """The site's own PostgreSQL (not the suite's), stopped under a running site and worker, then started again."""
     folder = Path(tempfile.mkdtemp(prefix="paperfeed-restart-"))

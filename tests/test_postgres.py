@@ -27,6 +27,8 @@ import sys
 import pgserver
 import pytest
 
+pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL sites of its own: once, in the PostgreSQL pass
+
 QUERIES = [
     "diffusion models",
     "large language model reasoning",

@@ -17,6 +17,8 @@ import pytest
 from conftest import SMALL, site_rows
 from sites import filled_site, paperfeed, python, sqlite_env, with_database
 
+pytestmark = pytest.mark.both_databases  # SQLite and PostgreSQL sites of its own: once, in the PostgreSQL pass
+
 AFTER = r"""
 import json, os
 os.environ["DJANGO_SETTINGS_MODULE"] = "paperfeed.settings"
