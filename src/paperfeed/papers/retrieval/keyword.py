@@ -180,7 +180,10 @@ def _disk_refused(error: BaseException) -> bool:
     """Whether the engine could not write its files for want of room (tantivy says so in a ValueError)."""
     text = str(error)
     return isinstance(error, OSError | ValueError) and (
-        "StorageFull" in text or "No space left" in text or "Failed to open file for write" in text
+        "StorageFull" in text
+        or "No space left" in text
+        or "Failed to open file for write" in text
+        or "index writer was killed" in text  # its indexing thread hit the I/O error first
     )
 
 
@@ -357,21 +360,22 @@ class _Follower:
             changed = _changed(self.applied[0], last[0])
             docs = documents(changed)
         with _process.lock:
-            if self.writer is None:
-                self.writer = self.index.writer(threads=WRITER_THREADS)
-            # Deletes reach the committed index and this writer's uncommitted documents alike.
-            held = set(engine.held(self.index.searcher(), changed)) | (self.pending & set(changed))
-            engine.replace_documents(self.writer, sorted(held), docs)
-            self.pending.update(doc.paper_id for doc in docs)
-            self.applied = last
-            if len(self.pending) >= COMMIT_PAPERS or time.monotonic() - self.since >= COMMIT_SECONDS:
-                try:
+            try:
+                if self.writer is None:
+                    self.writer = self.index.writer(threads=WRITER_THREADS)
+                # Deletes reach the committed index and this writer's uncommitted documents alike.
+                held = set(engine.held(self.index.searcher(), changed)) | (self.pending & set(changed))
+                engine.replace_documents(self.writer, sorted(held), docs)
+                self.pending.update(doc.paper_id for doc in docs)
+                self.applied = last
+                if len(self.pending) >= COMMIT_PAPERS or time.monotonic() - self.since >= COMMIT_SECONDS:
                     self._commit(final=False)
-                except (OSError, ValueError) as error:
-                    if not _disk_refused(error):
-                        raise
-                    _behind(error)
-                    self.lost = True  # no more steps; at the end, the usual catching up (which may succeed)
+            except (OSError, ValueError) as error:
+                if not _disk_refused(error):
+                    raise
+                _behind(error)
+                self._drop_writer()
+                self.lost = True  # no more steps; at the end, the usual catching up (which may succeed)
 
     def _commit(self, final: bool) -> None:
         writer, self.writer = self.writer, (None if final else self.writer)
@@ -382,8 +386,8 @@ class _Follower:
             if final:
                 writer.wait_merging_threads()
         except BaseException:
-            writer.rollback()
-            self.writer = None
+            self.writer = writer
+            self._drop_writer()
             raise
         self.index.reload()
         self.index.write_state(self.applied[0], self.applied[1], self.index.searcher().num_docs)
@@ -391,6 +395,15 @@ class _Follower:
         self.pending.clear()
         self.since = time.monotonic()
         _prune(self.applied[0])
+
+    def _drop_writer(self) -> None:
+        writer, self.writer = self.writer, None
+        self.pending.clear()
+        if writer is not None:
+            try:
+                writer.rollback()
+            except (OSError, ValueError):  # a writer the disk killed may not even roll back: let it go
+                log.debug("could not roll back the keyword index writer", exc_info=True)
 
     def finish(self) -> None:
         self.done = True
@@ -446,7 +459,10 @@ def searcher():
     """A searcher over the index in step with the database (see sync)."""
     index = _process.get()
     if problem_is_likely(index):
-        sync(block=False)
+        try:
+            sync(block=False)
+        except (OSError, ValueError):  # the index is derived: answer from it as it is rather than fail the search
+            log.exception("Keyword index: could not bring it in step before a search; answering from it as it is")
     try:
         return _current_searcher(index)
     except IndexDamaged:
