@@ -67,8 +67,11 @@ def main() -> None:
     started = time.perf_counter()
     writer = index.writer(engine.WRITER_HEAP * 2, 2)
     engine.add_documents(
-        writer, (engine.Document(n, r["title"], r["abstract"], r["authors"], r["categories"], None, r["id"])
-                 for n, r in enumerate(rows, 1))
+        writer,
+        (
+            engine.Document(n, r["title"], r["abstract"], r["authors"], r["categories"], None, r["id"])
+            for n, r in enumerate(rows, 1)
+        ),
     )
     writer.commit()
     writer.wait_merging_threads()
@@ -82,8 +85,12 @@ def main() -> None:
             ids, total = [], 0
             for expression in fts5_tiers(query, match_all):
                 total += fts.execute("SELECT count(*) FROM s WHERE s MATCH ?", (expression,)).fetchone()[0]
-                ids += [r[0] for r in fts.execute(
-                    "SELECT rowid FROM s WHERE s MATCH ? ORDER BY rank LIMIT ?", (expression, 10 - len(ids)))]
+                ids += [
+                    r[0]
+                    for r in fts.execute(
+                        "SELECT rowid FROM s WHERE s MATCH ? ORDER BY rank LIMIT ?", (expression, 10 - len(ids))
+                    )
+                ]
             if total or len(query.positive) < 2:
                 return ids, total
         return [], 0
@@ -116,13 +123,17 @@ def main() -> None:
         per_query.append((text, answers["tantivy"][1], fastest["FTS5"], fastest["tantivy"]))
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     machine = f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores"
-    print(f"{len(rows):,} papers, {len(QUERIES)} queries x {args.repeat}; {machine}, "
-          f"load average {os.getloadavg()[0]:.1f}, {when}")
+    print(
+        f"{len(rows):,} papers, {len(QUERIES)} queries x {args.repeat}; {machine}, "
+        f"load average {os.getloadavg()[0]:.1f}, {when}"
+    )
     print("| engine | index build | p50 | p95 | max |\n|---|---:|---:|---:|---:|")
     for name, build in (("FTS5", fts_build), ("tantivy", tantivy_build)):
         values = times[name]
-        print(f"| {name} | {build:.1f} s | {statistics.median(values):.2f} ms | {percentile(values, 95):.2f} ms "
-              f"| {max(values):.2f} ms |")
+        print(
+            f"| {name} | {build:.1f} s | {statistics.median(values):.2f} ms | {percentile(values, 95):.2f} ms "
+            f"| {max(values):.2f} ms |"
+        )
     print(f"Match counts equal for {same_counts} of {len(QUERIES)} queries (the tokenizers' stemmers differ a little).")
     print("\n| query | matches | FTS5 min | tantivy min |\n|---|---:|---:|---:|")
     for text, total, fts_ms, tantivy_ms in per_query:

@@ -45,5 +45,3 @@ def fts5_tiers(query: SearchQuery, match_all: bool = True) -> list[str]:
         return []
     expanded = to_fts5(query, match_all, expand=True)
     return [exact] if expanded == exact else [exact, f"({expanded}) NOT ({exact})"]
-
-

@@ -82,6 +82,7 @@ from urllib.parse import quote, urlencode
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
 sys.path.insert(0, str(BENCH))
+import nginx_front  # noqa: E402
 from load_and_search import QUERIES  # noqa: E402
 from load_votes import SignInFailed, VoteClient  # noqa: E402
 
@@ -151,7 +152,9 @@ def prepare(out: Path, members: int, seed: int) -> None:
     for number in range(members):
         username = f"{MEMBER_PREFIX}{number:03d}"
         user, _ = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.org"})
-        Profile.objects.update_or_create(user=user, defaults={"email_verified": True, "banned": False})
+        profile, _ = Profile.objects.get_or_create(user=user, defaults={"email_verified": True})
+        if not profile.email_verified or profile.banned:  # written only when needed: a write would make every
+            Profile.objects.filter(pk=profile.pk).update(email_verified=True, banned=False)  # cached page stale
         ApiToken.objects.filter(user=user).delete()
         token = create_token(user, "load benchmark").secret
         request = HttpRequest()
@@ -269,10 +272,12 @@ class Site:
 
 
 def start_site(
-    stack: contextlib.ExitStack, env: dict, port: int, log: Path, workers: int | None, indexer: bool
-) -> Site:
+    stack: contextlib.ExitStack, env: dict, port: int, log: Path, workers: int | None, indexer: bool,
+    threads: int | None = None,
+) -> Site:  # fmt: skip
     command = [sys.executable, "-m", "paperfeed", "serve", "--port", str(port)]
     command += ["--workers", str(workers)] if workers else []
+    command += ["--threads", str(threads)] if threads else []
     command += [] if indexer else ["--no-worker"]
     process = subprocess.Popen(command, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT, start_new_session=True)
     stack.callback(stop_group, process)
@@ -400,6 +405,49 @@ def route_lines(name: str, data: dict, rng: random.Random) -> list[str]:
         paths = many(lambda: "/", lambda: f"/papers/{rng.choice(papers)}")
         return [f"{path}\tCookie: {cookie}={rng.choice(members)['session']}" for path in paths]
     raise ValueError(name)
+
+
+ANONYMOUS_CACHED = ("daily", "paper", "hf-api", "feeds")  # route groups whose answers the caches keep
+
+
+def warm_caches(run_dir: Path, ports: list[int], threads: int = 4) -> dict:
+    """Ask every address of the cached anonymous route groups once, as a site that has been up for a while has
+    been asked: (addresses, seconds, answers the site already had cached, statuses)."""
+    paths = sorted({line.split("\t")[0] for name in ANONYMOUS_CACHED
+                    for line in (run_dir / f"routes-{name}.tsv").read_text().splitlines() if line})  # fmt: skip
+    statuses: Counter = Counter()
+    cached = Counter()
+    lock = threading.Lock()
+    todo = iter(enumerate(paths))
+
+    def crawl() -> None:
+        clients: dict[int, HTTPConnection] = {}
+        for number, path in todo:  # iterators hand each item to one thread
+            port = ports[number % len(ports)]
+            client = clients.get(port) or clients.setdefault(port, HTTPConnection("127.0.0.1", port, timeout=120))
+            try:
+                client.request("GET", path)
+                response = client.getresponse()
+                response.read()
+                outcome = str(response.status), response.getheader("X-Cache") or "-"
+            except OSError:
+                client.close()
+                clients.pop(port, None)
+                outcome = "socket error", "-"
+            with lock:
+                statuses[outcome[0]] += 1
+                cached[outcome[1]] += 1
+        for client in clients.values():
+            client.close()
+
+    started = time.monotonic()
+    workers = [threading.Thread(target=crawl, daemon=True) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return {"addresses": len(paths), "seconds": time.monotonic() - started, "hits": cached["hit"],
+            "statuses": dict(statuses)}  # fmt: skip
 
 
 def split_clients(clients: int, servers: int) -> dict[str, int]:
@@ -606,12 +654,14 @@ class Measured:
     cpu: dict[str, float]  # core-seconds over the run
     load: tuple[str, str, str]  # load average before the site started, as the run began, at its end
     warm: tuple[int, int]  # warm-up requests, and 5xx among them
+    crawled: dict  # warm_caches's answer
     shown: dict[str, int]  # upvote counts shown after the run, per paper
     database: dict  # count_votes's answer
 
 
 def serve(stack: contextlib.ExitStack, db: str, args: argparse.Namespace, run_dir: Path) -> tuple:
-    """Start the database (PostgreSQL) and the web servers; (site environment, sites, PostgreSQL's directory)."""
+    """Start the database (PostgreSQL), the web servers and nginx when asked for; (site environment, sites,
+    PostgreSQL's directory, the ports clients talk to, nginx's process or None)."""
     if db == "sqlite":
         data_dir, url, pg_dir = args.data_dir / "sqlite", None, None
     else:
@@ -620,12 +670,31 @@ def serve(stack: contextlib.ExitStack, db: str, args: argparse.Namespace, run_di
         url = stack.enter_context(postgres(pg_dir))
     data_dir.mkdir(parents=True, exist_ok=True)
     env = site_env(data_dir, url)
+    if args.front == "nginx":  # docs/deploy.md's settings for a site behind nginx with the micro-cache
+        env |= {"PAPERFEED_TRUSTED_PROXIES": "1", "PAPERFEED_CACHE_SHARED_MAX_AGE": "1"}
     sites = []
     for number in range(1 if db == "sqlite" else 2):  # one after the other: the first migrates and loads the demo
         port = free_port()
         note(f"[{db}] starting `paperfeed serve --port {port}` (a first start loads the demo corpus: minutes)")
         sites.append(start_site(stack, env, port, run_dir / f"serve-{port}.log", args.workers, number == 0))
-    return env, sites, pg_dir
+    if args.front != "nginx":
+        return env, sites, pg_dir, [site.port for site in sites], None
+    port = free_port()  # the web process for anonymous reads, as docs/operations.md sets it up
+    note(f"[{db}] starting `paperfeed serve --port {port} --no-worker --workers 1 --threads 8` (anonymous reads)")
+    pages = start_site(stack, env, port, run_dir / f"serve-{port}.log", 1, False, threads=8)
+    port = free_port()
+    note(f"[{db}] starting nginx on port {port} in front of {[site.port for site in sites]} and {pages.port}")
+    try:
+        front = nginx_front.start(run_dir, port, [site.port for site in sites], [pages.port], run_dir / "nginx.log")
+    except (OSError, RuntimeError) as error:
+        raise RunError(f"nginx could not start: {error}") from None
+    stack.callback(stop_group, front, 10)
+    for _ in range(100):
+        with contextlib.suppress(OSError):
+            if http_get(port, "/")[0] == 200:
+                return env, [*sites, pages], pg_dir, [port], front
+        time.sleep(0.1)
+    raise RunError(f"nginx did not answer on port {port}; see {run_dir / 'nginx-error.log'}")
 
 
 def traffic(
@@ -663,11 +732,12 @@ def busy_seconds() -> float:
     return sum(int(x) for x in (user, nice, system, irq, softirq)) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_now(sites: list[Site], pg_dir: Path | None) -> dict[str, float]:
+def cpu_now(sites: list[Site], pg_dir: Path | None, front: subprocess.Popen | None) -> dict[str, float]:
     groups = {site.process.pid for site in sites}
     own = resource.getrusage(resource.RUSAGE_SELF)
     return {
         "site": cpu_seconds({pid for pid, _, group in processes() if group in groups}),
+        "nginx": cpu_seconds({pid for pid, _, group in processes() if front and group == front.pid}),
         "postgresql": cpu_seconds(postgres_pids(pg_dir)) if pg_dir else 0.0,
         "votes": own.ru_utime + own.ru_stime,
         "machine": busy_seconds(),
@@ -682,8 +752,7 @@ def run_database(db: str, args: argparse.Namespace) -> Outcome:
     note(f"[{db}] logs and route lists: {run_dir}")
     load_idle = load_average()
     with contextlib.ExitStack() as stack:
-        env, sites, pg_dir = serve(stack, db, args, run_dir)
-        ports = [site.port for site in sites]
+        env, sites, pg_dir, ports, front = serve(stack, db, args, run_dir)
         note(f"[{db}] preparing {args.members} members with sessions and API tokens")
         helper(env, "prepare", run_dir / "prepared.json", ["--members", str(args.members)])
         data = json.loads((run_dir / "prepared.json").read_text())
@@ -692,7 +761,7 @@ def run_database(db: str, args: argparse.Namespace) -> Outcome:
         rng = random.Random(args.seed)
         for route in ROUTES:
             (run_dir / f"routes-{route.name}.tsv").write_text("\n".join(route_lines(route.name, data, rng)) + "\n")
-        connections = split_clients(args.clients, len(sites))
+        connections = split_clients(args.clients, len(ports))
         budget = {name: max(1, args.max_requests * n // sum(connections.values())) for name, n in connections.items()}
         cookies = (data["session_cookie"], data["csrf_cookie"])
         votes = VoteClient(data["members"], data["hot"], ports, cookies, args.seed, REQUESTS_PER_CONNECTION)
@@ -701,9 +770,13 @@ def run_database(db: str, args: argparse.Namespace) -> Outcome:
         except SignInFailed as error:
             raise RunError(str(error)) from None
 
+        note(f"[{db}] asking every cached anonymous address once (a site that has been up for a while)")
+        crawled = warm_caches(run_dir, ports)
+        note(f"[{db}] {crawled['addresses']:,} addresses in {crawled['seconds']:.0f} s, {crawled['hits']:,} already "
+             f"cached by paperfeed; statuses {crawled['statuses']}")  # fmt: skip
         note(f"[{db}] warm-up: {args.warmup} s")
         warm, _, _ = traffic(stack, run_dir, "warmup", args.warmup, connections, ports, budget)
-        load_start, cpu_before = load_average(), cpu_now(sites, pg_dir)
+        load_start, cpu_before = load_average(), cpu_now(sites, pg_dir, front)
         note(f"[{db}] measured run: {args.clients} clients for {args.seconds} s (load average {load_start})")
         stop = threading.Event()
         stack.callback(stop.set)
@@ -713,7 +786,7 @@ def run_database(db: str, args: argparse.Namespace) -> Outcome:
         voter.start()
         results, wrk_cpu, capped = traffic(stack, run_dir, "run", args.seconds, connections, ports, budget)
         voter.join(timeout=120)
-        cpu = {key: value - cpu_before[key] for key, value in cpu_now(sites, pg_dir).items()} | {"wrk": wrk_cpu}
+        cpu = {key: value - cpu_before[key] for key, value in cpu_now(sites, pg_dir, front).items()} | {"wrk": wrk_cpu}
         load_end = load_average()
 
         note(f"[{db}] checking the votes")
@@ -728,7 +801,7 @@ def run_database(db: str, args: argparse.Namespace) -> Outcome:
     warm_5xx = sum(n for r in warm.values() for status, n in r["statuses"].items() if status.startswith("5"))
     measured = Measured(
         results, capped, votes, cpu, (load_idle, load_start, load_end),
-        (sum(r["requests"] for r in warm.values()), warm_5xx), shown, database,
+        (sum(r["requests"] for r in warm.values()), warm_5xx), crawled, shown, database,
     )  # fmt: skip
     outcome = report(db, args, stamp, data, connections, measured, log_problems([site.log for site in sites]))
     (run_dir / "report.md").write_text(outcome.report)
@@ -775,19 +848,27 @@ def report(
     )  # fmt: skip
     check = vote_check(measured)
     cpu = measured.cpu
-    others = cpu["machine"] - cpu["site"] - cpu["postgresql"] - cpu["wrk"] - cpu["votes"]
+    others = cpu["machine"] - cpu["site"] - cpu["postgresql"] - cpu["nginx"] - cpu["wrk"] - cpu["votes"]
     warm_requests, warm_5xx = measured.warm
+    crawled = measured.crawled
     by_name = {route.name: row for route, row in zip((*ROUTES, VOTES), rows, strict=True)}
 
     postgres_cpu = f", PostgreSQL {cpu['postgresql']:.0f} s" if db != "sqlite" else ""
+    postgres_cpu += f", nginx {cpu['nginx']:.0f} s" if args.front == "nginx" else ""
     title = "SQLite, one `paperfeed serve`" if db == "sqlite" else "PostgreSQL, two `paperfeed serve` processes"
+    title += " behind nginx (micro-cache)" if args.front == "nginx" else ""
     lines = [
         f"### {title} ({data['database']}): {stamp:%Y-%m-%d %H:%M} UTC",
         "",
         f"`python bench/load.py --db {db} --clients {args.clients} --seconds {args.seconds}"
+        f"{' --front nginx' if args.front == 'nginx' else ''}"
         f"{f' --workers {args.workers}' if args.workers else ''}` ({len(data['papers']):,} papers, "
         f"{len(data['days'])} days; {args.warmup} s of the same traffic first: {warm_requests:,} requests, "
-        f"{warm_5xx} 5xx). Machine: {machine()}. Load average before the site started: {measured.load[0]}; as the "
+        f"{warm_5xx} 5xx; before that, every address of the cached anonymous routes asked once, as on a site that "
+        f"has been up for a while: {crawled['addresses']:,} addresses in {crawled['seconds']:.0f} s, "
+        f"{crawled['hits']:,} of them already in paperfeed's cache from earlier runs, statuses "
+        f"{crawled['statuses']}). Machine: {machine()}. Load average before the site started: "
+        f"{measured.load[0]}; as the "
         f"run began: {measured.load[1]}; at its end: {measured.load[2]}.",
         "",
         table(rows, site),
@@ -812,11 +893,19 @@ def report(
             else ""
         ),
     ]
+    if args.front == "nginx":
+        lines += ["", "nginx's cache (X-Proxy-Cache) per route: " + "; ".join(
+            f"{route.label}: " + ", ".join(f"{state} {n / max(1, sum(results[route.name]['proxy_cache'].values())):.0%}"
+                                           for state, n in sorted(results[route.name]["proxy_cache"].items(),
+                                                                  key=lambda item: -item[1]))
+            for route in ROUTES if results[route.name].get("proxy_cache")
+        ) + "."]  # fmt: skip
     if measured.capped:
         lines += ["", f"These reached their share of --max-requests, so their req/s is understated: {measured.capped}."]
     if problems:
         lines += ["", "Errors in the servers' logs:", "", *[f"- `{line}`" for line in problems]]
-    server_errors = site.server_errors + warm_5xx
+    crawl_5xx = sum(n for status, n in crawled["statuses"].items() if status.startswith("5"))
+    server_errors = site.server_errors + warm_5xx + crawl_5xx
     votes_ok = not (check["lost"] or check["extra"] or check["pairs_twice"] or check["miscounted"])
     votes_ok = votes_ok and not check["wrong_answers"]
     targets = [
@@ -866,6 +955,12 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=200, help="concurrent connections in all (default 200)")
     parser.add_argument(
         "--warmup", type=int, default=5, help="seconds of the same traffic before measuring (default 5)"
+    )
+    parser.add_argument(
+        "--front",
+        choices=("none", "nginx"),
+        default="none",
+        help="nginx in front, with the micro-cache of docs/operations.md (default: clients talk to paperfeed)",
     )
     parser.add_argument("--workers", type=int, help="`paperfeed serve --workers` (default: the site's default)")
     parser.add_argument("--members", type=int, default=50, help="signed-in members voting and reading (default 50)")

@@ -11,7 +11,7 @@
 -- wrk opens a new one: visitors come and go, and gunicorn keeps a kept-alive connection on the worker that accepted
 -- it, so connections that lived for the whole run would pin each route to whichever worker they first landed on.
 -- done() prints one line "LOAD-RESULT {json}" for load.py: the summary, every status code
--- counted, and the latency distribution (microseconds) as a grid of percentiles, from which load.py merges the
+-- counted, nginx's X-Proxy-Cache values when it is in front, and the latency distribution (microseconds) as a grid of percentiles, from which load.py merges the
 -- routes into the site's percentiles.
 
 local threads = {}
@@ -53,6 +53,7 @@ function init(args)
   assert(#requests > 0, "no requests in " .. args[1])
   math.randomseed(os.time() * 1000 + thread_number)
   statuses = {}
+  proxy_cache = {}
   answered = 0
   per_connection = tonumber(os.getenv("LOAD_REQUESTS_PER_CONNECTION") or "0")
   local threads_started = tonumber(os.getenv("LOAD_THREADS") or "1")
@@ -70,6 +71,10 @@ end
 function response(status, headers, body)
   local key = tostring(status)
   statuses[key] = (statuses[key] or 0) + 1
+  local cached = headers["X-Proxy-Cache"]  -- nginx's answer in front (bench/load.py --front nginx): HIT, MISS, …
+  if cached then
+    proxy_cache[cached] = (proxy_cache[cached] or 0) + 1
+  end
   answered = answered + 1
   if answered >= max_answers then
     wrk.thread:stop()
@@ -77,15 +82,18 @@ function response(status, headers, body)
 end
 
 function done(summary, latency, requests)
-  local counted = {}
-  for _, thread in ipairs(threads) do
-    for status, n in pairs(thread:get("statuses") or {}) do
-      counted[status] = (counted[status] or 0) + n
+  local function merged(name)
+    local counted = {}
+    for _, thread in ipairs(threads) do
+      for key, n in pairs(thread:get(name) or {}) do
+        counted[key] = (counted[key] or 0) + n
+      end
     end
-  end
-  local parts = {}
-  for status, n in pairs(counted) do
-    table.insert(parts, string.format('"%s":%d', status, n))
+    local parts = {}
+    for key, n in pairs(counted) do
+      table.insert(parts, string.format('"%s":%d', key, n))
+    end
+    return table.concat(parts, ",")
   end
   -- The latency distribution as percentiles: a grid, not every value, because wrk walks its histogram (one slot
   -- a microsecond) for each. Every 5 % to 90 %, every 1 % to 99 %, then 99.5, 99.9 and the maximum.
@@ -101,10 +109,10 @@ function done(summary, latency, requests)
   table.insert(points, string.format("[100,%d]", latency.max))
   local errors = summary.errors
   io.write(string.format(
-    'LOAD-RESULT {"duration_us":%d,"requests":%d,"bytes":%d,"statuses":{%s},' ..
+    'LOAD-RESULT {"duration_us":%d,"requests":%d,"bytes":%d,"statuses":{%s},"proxy_cache":{%s},' ..
     '"errors":{"connect":%d,"read":%d,"write":%d,"status":%d,"timeout":%d},' ..
     '"percentiles_us":[%s]}\n',
-    summary.duration, summary.requests, summary.bytes, table.concat(parts, ","),
+    summary.duration, summary.requests, summary.bytes, merged("statuses"), merged("proxy_cache"),
     errors.connect, errors.read, errors.write, errors.status, errors.timeout,
     table.concat(points, ",")))
 end

@@ -51,8 +51,9 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def usearch_index(vectors: np.ndarray, threads: int) -> tuple[Index, float]:
-    index = Index(ndim=vectors.shape[1], metric="cos", dtype="f16", connectivity=16, expansion_add=128,
-                  expansion_search=64)
+    index = Index(
+        ndim=vectors.shape[1], metric="cos", dtype="f16", connectivity=16, expansion_add=128, expansion_search=64
+    )
     start = time.perf_counter()
     index.add(np.arange(len(vectors), dtype=np.uint64), vectors, threads=threads)
     return index, time.perf_counter() - start
@@ -120,15 +121,20 @@ def site_path(queries: int) -> None:
                 env.update({"PAPERFEED_DATABASE_URL": url} if url else {})
                 done = subprocess.run(
                     [sys.executable, __file__, "--site-worker", "--queries", str(queries)],
-                    env=env, capture_output=True, text=True, check=True,
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=True,
                 )
                 results.append(json.loads(done.stdout.strip().splitlines()[-1]))
         finally:
             server.cleanup()
     print(f"## The vector stores as the site uses them, run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
-    print(f"Machine: {platform.platform()}, {os.cpu_count()} cores, load average "
-          f"{' / '.join(f'{x:.2f}' for x in os.getloadavg())}. The demo corpus ({results[0]['papers']:,} papers); "
-          f"{queries} queries (stored vectors + N(0, 0.03²) noise), one at a time.\n")
+    print(
+        f"Machine: {platform.platform()}, {os.cpu_count()} cores, load average "
+        f"{' / '.join(f'{x:.2f}' for x in os.getloadavg())}. The demo corpus ({results[0]['papers']:,} papers); "
+        f"{queries} queries (stored vectors + N(0, 0.03²) noise), one at a time.\n"
+    )
     print("| store | `vectors.rebuild` | `store` of 256 embeddings | `nearest` k=10 p50 / p95, recall | k=100 |")
     print("|---|---:|---:|---:|---:|")
     for r in results:
@@ -161,9 +167,11 @@ def main() -> None:
     exact = [set(np.argsort(-(vectors @ q))[:K].tolist()) for q in queries]
 
     print(f"## Nearest neighbours: pgvector against usearch, run of {datetime.now(UTC):%Y-%m-%d %H:%M} UTC\n")
-    print(f"Machine: {platform.platform()}, {os.cpu_count()} cores, load average "
-          f"{' / '.join(f'{x:.2f}' for x in os.getloadavg())}. {n:,} vectors of 384 dimensions from "
-          f"`{args.embeddings.name}`; {args.queries} queries (real vectors + N(0, 0.03²) noise), k = {K}.\n")
+    print(
+        f"Machine: {platform.platform()}, {os.cpu_count()} cores, load average "
+        f"{' / '.join(f'{x:.2f}' for x in os.getloadavg())}. {n:,} vectors of 384 dimensions from "
+        f"`{args.embeddings.name}`; {args.queries} queries (real vectors + N(0, 0.03²) noise), k = {K}.\n"
+    )
     rows = []
 
     for threads in (0, 1):
@@ -178,8 +186,16 @@ def main() -> None:
             recall.append(len(truth & set(keys)) / K)
             same += keys == [int(k) for k in again.search(q, K).keys]
         label = f"usearch, built with {'all cores' if threads == 0 else 'one thread'}"
-        rows.append((label, built, percentile(times, 50), percentile(times, 95), statistics.mean(recall),
-                     f"{same}/{len(queries)}"))
+        rows.append(
+            (
+                label,
+                built,
+                percentile(times, 50),
+                percentile(times, 95),
+                statistics.mean(recall),
+                f"{same}/{len(queries)}",
+            )
+        )
 
     with tempfile.TemporaryDirectory(prefix="pgvector-bench-") as directory:
         server = pgserver.get_server(directory, cleanup_mode="stop")
@@ -198,23 +214,40 @@ def main() -> None:
                 db.execute("SET maintenance_work_mem = '1GB'")
                 db.execute("SET max_parallel_maintenance_workers = 1")
                 start = time.perf_counter()
-                db.execute("CREATE INDEX ON v USING hnsw (embedding vector_cosine_ops) "
-                           "WITH (m = 16, ef_construction = 128)")
+                db.execute(
+                    "CREATE INDEX ON v USING hnsw (embedding vector_cosine_ops) WITH (m = 16, ef_construction = 128)"
+                )
                 built = time.perf_counter() - start
                 db.execute("SET hnsw.ef_search = 64")
                 times, recall, same = [], [], 0
                 for q, truth in zip(queries, exact, strict=True):
                     literal = vector_literal(q)
                     start = time.perf_counter()
-                    keys = [r[0] for r in db.execute(
-                        "SELECT id FROM v ORDER BY embedding <=> %s::vector LIMIT %s", (literal, K)).fetchall()]
+                    keys = [
+                        r[0]
+                        for r in db.execute(
+                            "SELECT id FROM v ORDER BY embedding <=> %s::vector LIMIT %s", (literal, K)
+                        ).fetchall()
+                    ]
                     times.append((time.perf_counter() - start) * 1000)
                     recall.append(len(truth & set(keys)) / K)
-                    second = [r[0] for r in db.execute(
-                        "SELECT id FROM v ORDER BY embedding <=> %s::vector LIMIT %s", (literal, K)).fetchall()]
+                    second = [
+                        r[0]
+                        for r in db.execute(
+                            "SELECT id FROM v ORDER BY embedding <=> %s::vector LIMIT %s", (literal, K)
+                        ).fetchall()
+                    ]
                     same += keys == second
-                rows.append(("pgvector 0.6 HNSW (one index, asked twice)", built, percentile(times, 50),
-                             percentile(times, 95), statistics.mean(recall), f"{same}/{len(queries)}"))
+                rows.append(
+                    (
+                        "pgvector 0.6 HNSW (one index, asked twice)",
+                        built,
+                        percentile(times, 50),
+                        percentile(times, 95),
+                        statistics.mean(recall),
+                        f"{same}/{len(queries)}",
+                    )
+                )
                 size = db.execute("SELECT pg_size_pretty(pg_relation_size('v_embedding_idx'))").fetchone()[0]
         finally:
             server.cleanup()
@@ -223,8 +256,10 @@ def main() -> None:
     print("|---|---:|---:|---:|---:|---:|")
     for label, built, p50, p95, recall, same in rows:
         print(f"| {label} | {built:.1f} | {p50:.2f} | {p95:.2f} | {recall:.3f} | {same} |")
-    print(f"\npgvector: COPY of the vectors {copied:.1f} s, index size {size}; its latency includes the SQL round "
-          "trip over a Unix socket (psycopg 3), which a web worker pays too.")
+    print(
+        f"\npgvector: COPY of the vectors {copied:.1f} s, index size {size}; its latency includes the SQL round "
+        "trip over a Unix socket (psycopg 3), which a web worker pays too."
+    )
 
 
 if __name__ == "__main__":

@@ -100,6 +100,10 @@ def test_cached_answers_say_how_proxies_may_keep_them(client, corpus, settings):
     pages.local_pages.clear()
     caches["default"].clear()
     assert get(client, DAY_PAGE)["Cache-Control"] == "public, max-age=120, must-revalidate"
+    settings.PAPERFEED_CACHE_MAX_AGE, settings.PAPERFEED_CACHE_SHARED_MAX_AGE = 0, 1  # a proxy's micro-cache
+    pages.local_pages.clear()
+    caches["default"].clear()
+    assert get(client, DAY_PAGE)["Cache-Control"] == "public, max-age=0, s-maxage=1, must-revalidate"
 
 
 def test_head_is_answered_from_the_same_copy_without_a_body(client, corpus):
@@ -231,6 +235,123 @@ def test_a_comment_shows_at_once_and_goes_when_a_moderator_hides_it(client, corp
     assert "My first thoughts on this." not in get(client, f"/papers/{PAPER}").content.decode()
 
 
+def test_a_vote_or_a_comment_leaves_in_the_cache_the_pages_that_neither_show_nor_rank_its_paper(client, corpus):
+    elsewhere = "2606.00007"  # listed on 26 June only
+    stale = [DAY_PAGE, f"/papers/{PAPER}", f"/api/v1/papers/{PAPER}", "/trending", "/?week=2026-W27", "/?month=2026-06"]
+    fresh = ["/?date=2026-06-26", f"/papers/{elsewhere}", f"/api/papers/{elsewhere}", f"/papers/{elsewhere}.bib"]
+    ada = signed_in(member("ada"))  # before the pages are cached: a new member is a change site-wide
+    for url in stale + fresh:
+        assert get(client, url).status_code == 200
+        assert get(client, url)["X-Cache"] == "hit", url
+    assert ada.post(f"/papers/{PAPER}/vote", {"vote": "1", "next": DAY_PAGE}).status_code == 303
+    for url in stale:
+        assert get(client, url)["X-Cache"] == "miss", url  # they show the vote, or rank by votes across the site
+    assert upvotes_shown(get(client, DAY_PAGE).content.decode()) == 1
+    for url in fresh:
+        assert get(client, url)["X-Cache"] == "hit", url  # a vote on another paper changes nothing they show
+
+    assert ada.post(f"/papers/{PAPER}/comments", {"body": "A comment on this one."}).status_code in (302, 303)
+    assert get(client, f"/papers/{PAPER}")["X-Cache"] == "miss" and get(client, DAY_PAGE)["X-Cache"] == "miss"
+    assert all(get(client, url)["X-Cache"] == "hit" for url in fresh)
+    assert ada.post(f"/papers/{elsewhere}/vote", {"vote": "1"}).status_code == 303
+    assert all(get(client, url)["X-Cache"] == "miss" for url in fresh[:3])  # the .bib shows no count, but names it
+    assert get(client, f"/papers/{PAPER}")["X-Cache"] == "hit"
+
+
+def test_a_paper_page_is_stale_when_a_similar_paper_it_shows_gets_a_vote(client, corpus, settings, tmp_path):
+    from paperfeed.papers.services.embedding import embed_pending
+
+    settings.DATA_DIR = tmp_path
+    assert embed_pending().embedded == 10
+    ada = signed_in(member("ada"))
+    page = get(client, f"/papers/{PAPER}").content.decode()
+    section = page[page.index('<section class="similar"') :]
+    shown = set(re.findall(r'href="/papers/([^"#?]+)"', section)) - {PAPER}
+    every = set(Paper.objects.values_list("arxiv_id", flat=True))
+    assert shown and every - shown - {PAPER}, "the test needs similar papers shown and others not"
+    assert get(client, f"/papers/{PAPER}")["X-Cache"] == "hit"
+    not_shown = sorted(every - shown - {PAPER})[0]
+    assert ada.post(f"/papers/{not_shown}/vote", {"vote": "1"}).status_code == 303
+    assert get(client, f"/papers/{PAPER}")["X-Cache"] == "hit"
+    similar = sorted(shown)[0]
+    assert ada.post(f"/papers/{similar}/vote", {"vote": "1"}).status_code == 303
+    again = get(client, f"/papers/{PAPER}")
+    assert again["X-Cache"] == "miss"
+    section = again.content.decode()[again.content.decode().index('<section class="similar"') :]
+    assert upvotes_shown(section, similar) == 1
+
+
+def test_one_statement_voting_on_many_papers_makes_every_page_stale(client, corpus, monkeypatch):
+    monkeypatch.setattr(changes, "MANY_PAPERS", 2)  # on PostgreSQL, more than this in one statement: site-wide
+    changes.install_triggers()
+    ada = member("ada")
+    urls = ["/?date=2026-06-26", "/papers/2606.00007", "/papers/2606.00009", "/papers/2606.00010"]
+    for url in urls:
+        get(client, url)
+        assert get(client, url)["X-Cache"] == "hit"
+    state = changes.current_state()
+    Vote.objects.bulk_create([Vote(user=ada, paper=p) for p in Paper.objects.filter(arxiv_id__in=[
+        "2606.00007", "2606.00009", "2606.00010"])])  # fmt: skip
+    if connection.vendor == "postgresql":
+        assert changes.current_state().generation != state.generation
+    assert all(get(client, url)["X-Cache"] == "miss" for url in urls)
+
+
+def test_a_process_that_missed_rows_of_the_log_by_paper_treats_older_pages_as_stale(corpus):
+    tracker = changes.PaperChanges(keep=3)
+    ada = member("ada")
+    papers = list(Paper.objects.order_by("id").values_list("id", flat=True))
+
+    def vote(paper_id: int) -> None:
+        Vote.objects.create(user=ada, paper_id=paper_id)
+        tracker.catch_up(changes.current_state().papers_seen)
+
+    vote(papers[0])
+    seen = tracker.read_to
+    vote(papers[1])
+    assert tracker.unchanged_since(seen, frozenset({papers[0], papers[2]}))
+    assert not tracker.unchanged_since(seen, frozenset({papers[1]})) and not tracker.unchanged_since(seen, None)
+    for paper_id in papers[2:5]:  # more rows than it keeps: it can no longer tell what changed after `seen`
+        vote(paper_id)
+    assert not tracker.unchanged_since(seen, frozenset({papers[9]}))
+    recent = tracker.read_to
+    assert tracker.unchanged_since(recent, None)
+    Vote.objects.create(user=ada, paper_id=papers[5])
+    Vote.objects.create(user=ada, paper_id=papers[6])
+    with connection.cursor() as cursor:  # pruned by other processes up to the first of them, before this one read it
+        cursor.execute(
+            f"DELETE FROM {changes.PAPER_LOG} WHERE id <= (SELECT min(id) FROM {changes.PAPER_LOG} WHERE id > %s)",
+            [recent],
+        )
+    Vote.objects.create(user=ada, paper_id=papers[7])
+    vote(papers[8])  # the log holds 3 rows: as full as `keep`, so the missing one was dropped, not rolled back
+    assert not tracker.unchanged_since(recent, frozenset({papers[9]}))  # unknown: stale
+    assert tracker.unchanged_since(tracker.read_to, frozenset({papers[9]}))
+
+
+def test_pages_that_do_not_change_with_the_clock_are_kept_until_a_write_changes_them(client, corpus, settings):
+    from datetime import datetime, time, timedelta
+
+    from django.utils import timezone
+
+    ada = signed_in(member("ada"))
+    settings.PAPERFEED_CACHE_SECONDS = 0  # what shows the clock is stale at once
+    for url in (f"/papers/{PAPER}", DAY_PAGE, "/?week=2026-W27", f"/api/v1/papers/{PAPER}", f"/papers/{PAPER}.bib"):
+        get(client, url)
+        assert get(client, url)["X-Cache"] == "hit", url
+    for url in ("/trending", "/feeds/daily.rss", "/api/v1/trending"):  # trending fades; feeds date themselves
+        get(client, url)
+        assert get(client, url)["X-Cache"] == "miss", url
+    front = get(client, "/")  # the latest day up to today: right until midnight
+    assert get(client, "/")["X-Cache"] == "hit"
+    midnight = datetime.combine(timezone.localdate() + timedelta(days=1), time.min)
+    kept = pages.local_pages.get(pages.question(front.wsgi_request.META).key)
+    assert kept.expires_at == timezone.make_aware(midnight).timestamp()
+    assert ada.post(f"/papers/{PAPER}/comments", {"body": "Posted a moment ago."}).status_code in (302, 303)
+    page = get(client, f"/papers/{PAPER}")  # now it says how long ago the comment was posted
+    assert "data-relative" in page.content.decode() and get(client, f"/papers/{PAPER}")["X-Cache"] == "miss"
+
+
 @pytest.mark.parametrize(
     "write",
     [
@@ -264,9 +385,13 @@ def test_bulk_writes_without_signals_and_username_changes_count_and_sign_ins_do_
     assert changes.current_generation() == state
     User.objects.filter(pk=ada.pk).update(username="ada2")  # shown on comments and submissions
     assert changes.current_generation() != state
-    state = changes.current_generation()
+    state = changes.current_state()
     Vote.objects.bulk_create([Vote(user=ada, paper=Paper.objects.get(arxiv_id=PAPER))])
-    assert changes.current_generation() != state
+    after = changes.current_state()  # a vote: logged by paper, not site-wide
+    assert after.generation == state.generation and after.papers_seen > state.papers_seen
+    assert not changes.paper_changes.unchanged_since(
+        state.papers_seen, frozenset({Paper.objects.get(arxiv_id=PAPER).id})
+    )
     state = changes.current_generation()
     DailyEntry.objects.filter(paper__arxiv_id="no-such-paper").delete()  # deletes nothing
     assert changes.current_generation() == state
@@ -283,10 +408,13 @@ def test_migrate_puts_back_a_trigger_that_went_missing():
     assert changes.installed_triggers() == set(changes.trigger_names())
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
-            cursor.execute("DROP TRIGGER pagecache_papers_vote_insert")  # as a rebuild of the table does
+            cursor.execute("DROP TRIGGER pagecache_papers_vote_insert_paper")  # as a rebuild of the table does
+            cursor.execute("DROP TRIGGER pagecache_papers_paper_update")
         else:
-            cursor.execute("DROP TRIGGER pagecache_papers_vote_insert ON papers_vote")
-    assert "pagecache_papers_vote_insert" not in changes.installed_triggers()
+            cursor.execute("DROP TRIGGER pagecache_papers_vote_insert_paper ON papers_vote")
+            cursor.execute("DROP TRIGGER pagecache_papers_paper_update ON papers_paper")
+    missing = set(changes.trigger_names()) - changes.installed_triggers()
+    assert missing == {"pagecache_papers_vote_insert_paper", "pagecache_papers_paper_update"}
     changes.install_triggers()  # what every migrate runs at its end
     assert changes.installed_triggers() == set(changes.trigger_names())
 
@@ -374,11 +502,11 @@ def test_dummy_cache_url_turns_the_cache_off(client, corpus, settings):
         assert page.status_code == 200 and "X-Cache" not in page and "ETag" not in page
 
 
-def test_answers_older_than_cache_seconds_are_rendered_again(client, corpus, settings):
-    get(client, DAY_PAGE)
+def test_answers_that_change_with_the_clock_are_rendered_again_after_cache_seconds(client, corpus, settings):
+    get(client, "/trending")
     settings.PAPERFEED_CACHE_SECONDS = 1e-9  # every copy is already too old
     with CaptureQueriesContext(connection) as queries:
-        assert get(client, DAY_PAGE)["X-Cache"] == "miss"
+        assert get(client, "/trending")["X-Cache"] == "miss"
     assert len(queries) > 2
 
 
@@ -400,33 +528,47 @@ def test_the_process_layer_drops_the_least_recently_used_pages_to_stay_in_bounds
     assert layer.size <= 10 and layer.get("e") is not None and layer.get("c") is None
 
 
-def test_while_one_thread_renders_a_page_the_others_wait_for_it_or_use_the_copy_nothing_invalidated():
+def test_while_one_thread_renders_a_page_the_others_answer_with_the_previous_copy_or_wait_for_the_new_one():
     ask = pages.Ask("key", head=False)
     rendering, finish, results = threading.Event(), threading.Event(), {}
 
     def render():
-        with pages.building(pages.Found(ask, (2, 2, 2), None, None)) as made:
+        with pages.building(pages.Found(ask, changes.State((2, 2, 2), 0), None, None)) as made:
             assert made is None  # this thread renders
             rendering.set()
             finish.wait()
             pages.local_pages.put("key", dataclasses.replace(entry((2, 2, 2)), built_at=float("inf")))
 
     def wait_for_it():
-        with pages.building(pages.Found(ask, (2, 2, 2), None, entry((1, 1, 1)))) as made:
+        with pages.building(pages.Found(ask, changes.State((2, 2, 2), 0), None, None)) as made:
             results["waited"] = made
 
     renderer = threading.Thread(target=render)
     renderer.start()
     rendering.wait()
-    aged = entry((2, 2, 2), body=b"aged")
-    with pages.building(pages.Found(ask, (2, 2, 2), None, aged)) as made:
-        assert made is aged  # same state of the database, only older: served while the render runs
-    waiter = threading.Thread(target=wait_for_it)
+    older = entry((1, 1, 1), body=b"one render ago")
+    with pages.building(pages.Found(ask, changes.State((2, 2, 2), 0), None, older)) as made:
+        assert made is older  # stale while revalidating: no wait behind the render
+    waiter = threading.Thread(target=wait_for_it)  # no copy at all: waits for the render's
     waiter.start()
     finish.set()
     renderer.join()
     waiter.join()
     assert results["waited"].generation == (2, 2, 2)  # the copy the other thread made, not a render of its own
+    with pages.building(pages.Found(ask, changes.State((3, 3, 3), 0), None, older)) as made:
+        assert made is None  # nobody renders now: this thread does, the previous copy is not used
+
+
+def test_a_copy_served_stale_may_not_be_kept_by_a_proxy(settings):
+    settings.PAPERFEED_CACHE_SHARED_MAX_AGE = 5
+    headers = (("Cache-Control", pages.cache_control()), ("Content-Type", "text/html"))
+    old = dataclasses.replace(entry(), headers=headers)
+    status, sent, body = pages.answer(old, {}, pages.Ask("key", head=False), "stale")
+    assert status == 200 and body == b"x"
+    assert dict(sent)["Cache-Control"] == "public, max-age=0, must-revalidate" and dict(sent)["X-Cache"] == "stale"
+    assert dict(pages.answer(old, {}, pages.Ask("key", head=False), "hit")[1])["Cache-Control"] == (
+        "public, max-age=0, s-maxage=5, must-revalidate"
+    )
 
 
 # --- several processes: a real `paperfeed serve` (two gunicorn workers) and writes from other processes ---

@@ -44,6 +44,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Comma-separated origins such as https://papers.example.org, needed behind an HTTPS proxy.",
     ),
     Setting("PAPERFEED_WORKERS", "2", "Web worker processes started by `paperfeed serve`."),
+    Setting("PAPERFEED_THREADS", "4", "Threads per web worker process of `paperfeed serve`."),
     Setting(
         "PAPERFEED_LOAD_DEMO",
         "1",
@@ -106,14 +107,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "PAPERFEED_CACHE_SECONDS",
         "60",
-        "How long a cached page may be served when nothing was written meanwhile (writes invalidate at once); what "
-        'time alone changes (trending\'s fading, "5 minutes ago", a new day) may be this late.',
+        "How long a cached page that shows the clock may be served when nothing was written meanwhile (writes "
+        'invalidate at once): trending\'s fading, feeds, "5 minutes ago" may be this late; other pages are kept '
+        "until a write changes them.",
     ),
     Setting(
         "PAPERFEED_CACHE_MAX_AGE",
         "0",
         "The max-age, in seconds, of the Cache-Control sent with cached pages; a proxy, CDN or browser may show a "
         "page this old without asking. 0: they ask every time (answered with a cheap 304 when unchanged).",
+    ),
+    Setting(
+        "PAPERFEED_CACHE_SHARED_MAX_AGE",
+        "0",
+        "The s-maxage of the same answers: how long a proxy or CDN (not a browser) may serve one without asking. "
+        "1 with the nginx micro-cache of docs/operations.md; members always get their own page.",
     ),
     Setting(
         "PAPERFEED_SITE_URL",
@@ -283,7 +291,7 @@ CACHE_FORMS = (
     "(no caching), optionally with ?max_entries=N for db, locmem and file"
 )
 CACHE_TABLE = "paperfeed_cache"
-CACHE_MAX_ENTRIES = 5000
+CACHE_MAX_ENTRIES = 20_000  # pages: the demo alone has 5,921 papers, each with a page, its API reads and BibTeX
 
 
 def caches(url: str | None) -> dict[str, dict]:

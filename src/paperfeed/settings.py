@@ -74,6 +74,7 @@ TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 CACHES = config.caches(config.env("PAPERFEED_CACHE_URL"))
 PAPERFEED_CACHE_SECONDS = config.env_number("PAPERFEED_CACHE_SECONDS", 60)
 PAPERFEED_CACHE_MAX_AGE = int(config.env_number("PAPERFEED_CACHE_MAX_AGE", 0, minimum=0))
+PAPERFEED_CACHE_SHARED_MAX_AGE = int(config.env_number("PAPERFEED_CACHE_SHARED_MAX_AGE", 0, minimum=0))
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -98,6 +99,7 @@ X_FRAME_OPTIONS = "DENY"
 
 PAPERFEED_LOAD_DEMO = config.env_bool("PAPERFEED_LOAD_DEMO", True)
 PAPERFEED_WORKERS = int(config.env_number("PAPERFEED_WORKERS", 2))
+PAPERFEED_THREADS = int(config.env_number("PAPERFEED_THREADS", 4))
 PAPERFEED_TRENDING_HALF_LIFE_HOURS = config.env_number("PAPERFEED_TRENDING_HALF_LIFE_HOURS", 24)
 PAPERFEED_TRENDING_WINDOW_DAYS = config.env_number("PAPERFEED_TRENDING_WINDOW_DAYS", 14)
 

@@ -173,6 +173,9 @@ class MiniLMEmbedder:
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3  # warnings about unused initialisers are noise to a user
+        # Threads sleep between ops instead of spinning: a web process embeds one short query at a time beside
+        # other requests, and spinning burnt as much CPU again as the query (28 ms of CPU for 15 ms of wall time).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
             return ort.InferenceSession(str(self.model_path), options, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own exception types for a bad graph

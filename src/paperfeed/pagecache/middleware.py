@@ -3,6 +3,8 @@ and keeps misses, and marks what the cache may not share as private."""
 
 from __future__ import annotations
 
+import time
+
 from django.http import HttpRequest, HttpResponse
 from django.utils.cache import patch_vary_headers
 
@@ -26,13 +28,15 @@ class AnonymousPageCacheMiddleware:
                 return _response(pages.answer(found.entry, request.META, ask, "hit"))
         with pages.building(found) as made:
             if made is not None:
-                return _response(pages.answer(made, request.META, ask, "hit"))
+                how = "hit" if made.fresh(found.state, time.time()) else "stale"
+                return _response(pages.answer(made, request.META, ask, how))
             if ask.head:
                 request.method = "GET"  # render the whole page once, for HEAD and GET alike
             response = self.get_response(request)
             request.method = request.META["REQUEST_METHOD"]
             used_token = bool(request.META.get("CSRF_COOKIE_NEEDS_UPDATE"))
-            kept = pages.keep(found, response, used_token) if _route(request) in pages.SHARED_ROUTES else None
+            route = _route(request)
+            kept = pages.keep(found, response, used_token, route, request.GET) if route in pages.SHARED_ROUTES else None
         if kept is None:
             if ask.head and not response.streaming:
                 response.content = b""  # Content-Length stays that of GET, as HTTP asks

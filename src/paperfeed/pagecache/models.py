@@ -11,3 +11,13 @@ class PageChange(models.Model):
 
     def __str__(self) -> str:
         return f"change {self.pk}"
+
+
+class PaperChange(models.Model):
+    """A vote or comment written on one paper: it makes stale only the cached pages that show or rank that paper.
+    Written only by database triggers, in commit order (see changes.py); only the last few thousand rows are kept."""
+
+    paper_id = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"change {self.pk} of paper {self.paper_id}"

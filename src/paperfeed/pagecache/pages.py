@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import threading
 import time
 import zlib
@@ -14,6 +15,8 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from datetime import time as dt_time
 from functools import lru_cache
 
 from django.conf import settings
@@ -25,10 +28,14 @@ from django.core.signals import setting_changed
 from django.db import DatabaseError, connections
 from django.http import HttpResponse
 from django.urls import resolve
+from django.utils import timezone
 from django.utils.cache import cc_delim_re
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
-from paperfeed.pagecache.changes import Generation, current_generation
+from paperfeed.core.periods import PeriodError, parse_period
+from paperfeed.pagecache.changes import Generation, State, current_state, paper_changes
+from paperfeed.papers.models import DailyEntry, Paper
+from paperfeed.papers.services.listing import default_period
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +85,20 @@ FOUND = "paperfeed.pagecache.found"  # environ key: the hit path's lookup, hande
 VARY = ("Cookie", "Authorization", "HX-Request")
 ON_304 = {"cache-control", "etag", "last-modified", "vary", "x-cache", "expires", "content-location"}
 NOT_KEPT = {"cache-control", "etag", "last-modified", "vary", "expires", "x-cache", "date", "set-cookie"}
-SHARED_FORMAT = 1
+SHARED_FORMAT = 2
+
+# Pages that depend on the votes and comments of only some papers (a vote elsewhere leaves them fresh); every other
+# shared route depends on all of them (trending, feeds and lists ranked across the site).
+# - A paper's page and its API reads: that paper and the similar papers shown with their counts; which papers are
+#   similar does not depend on votes. So: the papers the answer names.
+# - The daily list of a day, week or month: every paper listed in that period, since votes order them across pages.
+NAMING_ROUTES = frozenset({"paper", "hf-paper", "hf-paper-markdown", "api-v1:paper", "api-v1:similar", "paper-bibtex"})
+PERIOD_ROUTES = frozenset({"daily"})
+# Pages of those routes change with the clock only when they show a relative time ("5 minutes ago", marked
+# data-relative in the templates) or when they are the default day (`/` is the latest day up to today): the others
+# are kept until a write changes them, at most SHARED_TIMEOUT.
+RELATIVE_TIME = b"data-relative"
+ARXIV_ID = re.compile(rb"\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7}")
 
 
 @dataclass(frozen=True)
@@ -91,7 +111,8 @@ class Ask:
 
 @dataclass(frozen=True)
 class Entry:
-    """One cached answer: the state of the change log it was rendered from, when, and what to send."""
+    """One cached answer: the state of the change logs it was rendered from, the papers whose votes and comments
+    it depends on (None: all), when, and what to send."""
 
     generation: Generation
     built_at: float
@@ -99,18 +120,26 @@ class Entry:
     last_modified: int
     headers: tuple[tuple[str, str], ...]
     body: bytes
+    papers_seen: int = 0
+    papers: frozenset[int] | None = None
+    expires_at: float | None = None  # None: PAPERFEED_CACHE_SECONDS after it was built
 
-    def fresh(self, generation: Generation, now: float) -> bool:
-        return self.generation == generation and now - self.built_at < settings.PAPERFEED_CACHE_SECONDS
+    def fresh(self, state: State, now: float) -> bool:
+        expires = self.expires_at if self.expires_at is not None else self.built_at + settings.PAPERFEED_CACHE_SECONDS
+        return (
+            self.generation == state.generation
+            and now < expires
+            and paper_changes.unchanged_since(self.papers_seen, self.papers)
+        )
 
 
 @dataclass(frozen=True)
 class Found:
     """What a lookup found: a fresh entry to answer with, or None; and the newest copy of any age (for its
-    Last-Modified, and to answer while another thread refreshes a copy nothing has invalidated)."""
+    Last-Modified, and to answer while another thread of the process renders the page again)."""
 
     ask: Ask
-    generation: Generation
+    state: State
     entry: Entry | None
     previous: Entry | None
 
@@ -164,6 +193,7 @@ _building_lock = threading.Lock()
 def forget_everything() -> None:
     """Empty this process's layer (the test suite does it before each test: its database state starts over)."""
     local_pages.clear()
+    paper_changes.forget()
     with _building_lock:
         _building.clear()
     _enabled.cache_clear()
@@ -236,7 +266,7 @@ def find(ask: Ask) -> Found | None:
     """The fresh entry for this request, from this process or the shared cache; None when the change log cannot be
     read (then the site answers without the cache)."""
     try:
-        generation = current_generation()
+        state = current_state()
     except DatabaseError as error:
         if not _warned.is_set():
             _warned.set()
@@ -247,22 +277,24 @@ def find(ask: Ask) -> Found | None:
         return None
     now = time.time()
     mine = local_pages.get(ask.key)
-    if mine is not None and mine.fresh(generation, now):
-        return Found(ask, generation, mine, mine)
+    if mine is not None and mine.fresh(state, now):
+        return Found(ask, state, mine, mine)
     shared = _shared_get(ask.key)
-    if shared is not None and shared.fresh(generation, now):
+    if shared is not None and shared.fresh(state, now):
         local_pages.put(ask.key, shared)
-        return Found(ask, generation, shared, shared)
+        return Found(ask, state, shared, shared)
     copies = [copy for copy in (mine, shared) if copy is not None]
     previous = max(copies, key=lambda copy: copy.built_at) if copies else None
-    return Found(ask, generation, None, previous)
+    return Found(ask, state, None, previous)
 
 
 @contextmanager
 def building(found: Found) -> Iterator[Entry | None]:
-    """One render of a page at a time in a process. Yields None to the thread that renders; to the others, the
-    copy it made, or the older copy nothing has invalidated meanwhile (it only outlived PAPERFEED_CACHE_SECONDS),
-    or None when they must render after all (the page changed again, or the render was not cacheable)."""
+    """One render of a page at a time in a process. Yields None to the thread that renders. The others get the
+    previous copy at once when there is one (stale while revalidating: a visitor who is not signed in may see a
+    page as it was one render ago, never older, while a busy site renders a popular page once instead of once per
+    visitor queued behind it); without one, they wait for the copy the render makes, or get None when they must
+    render after all (the page changed again, or the render was not cacheable)."""
     key = found.ask.key
     with _building_lock:
         underway = _building.get(key)
@@ -276,16 +308,17 @@ def building(found: Found) -> Iterator[Entry | None]:
                 _building.pop(key, None)
             mine.set()
         return
-    if found.previous is not None and found.previous.generation == found.generation:
+    if found.previous is not None:
         yield found.previous
         return
     underway.wait(BUILD_WAIT)
     made = local_pages.get(key)
-    yield made if made is not None and made.fresh(found.generation, time.time()) else None
+    yield made if made is not None and made.fresh(found.state, time.time()) else None
 
 
-def keep(found: Found, response: HttpResponse, used_csrf_token: bool) -> Entry | None:
-    """Store a freshly rendered answer when everyone may share it; the entry to answer with, or None."""
+def keep(found: Found, response: HttpResponse, used_csrf_token: bool, route: str | None, query) -> Entry | None:
+    """Store a freshly rendered answer when everyone may share it; the entry to answer with, or None. `route` and
+    `query` (the request's view name and GET parameters) say which papers' votes and comments it depends on."""
     if (
         response.status_code != 200
         or response.streaming
@@ -308,15 +341,67 @@ def keep(found: Found, response: HttpResponse, used_csrf_token: bool) -> Entry |
     vary = [field for field in cc_delim_re.split(response.get("Vary", "")) if field]
     vary += [field for field in VARY if field.lower() not in {v.lower() for v in vary}]
     headers += [
-        ("Cache-Control", f"public, max-age={settings.PAPERFEED_CACHE_MAX_AGE}, must-revalidate"),
+        ("Cache-Control", cache_control()),
         ("ETag", etag),
         ("Last-Modified", http_date(last_modified)),
         ("Vary", ", ".join(vary)),
     ]
-    entry = Entry(found.generation, now, etag, last_modified, tuple(headers), body)
+    try:
+        papers = depends_on(route, query, body)
+    except DatabaseError:
+        return None
+    expires = expiry(route, query, body, now)
+    state = found.state
+    entry = Entry(state.generation, now, etag, last_modified, tuple(headers), body, state.papers_seen, papers, expires)
     local_pages.put(found.ask.key, entry)
     _shared_set(found.ask.key, entry)
     return entry
+
+
+def cache_control(stale: bool = False) -> str:
+    """What a cached answer lets browsers (max-age) and proxies or CDNs (s-maxage) do with it. A stale copy (served
+    while the page renders again) may be kept by nobody: that would make it older still."""
+    if stale:
+        return "public, max-age=0, must-revalidate"
+    shared = settings.PAPERFEED_CACHE_SHARED_MAX_AGE
+    proxies = f", s-maxage={shared}" if shared else ""
+    return f"public, max-age={settings.PAPERFEED_CACHE_MAX_AGE}{proxies}, must-revalidate"
+
+
+def depends_on(route: str | None, query, body: bytes) -> frozenset[int] | None:
+    """The papers whose votes and comments an answer of `route` shows or is ordered by; None: all of them."""
+    if route in NAMING_ROUTES:
+        named = {match.decode() for match in ARXIV_ID.findall(body)}
+        found: set[int] = set()
+        chunk = 500  # SQLite's bound on a query's parameters
+        names = sorted(named)
+        for start in range(0, len(names), chunk):
+            found.update(Paper.objects.filter(arxiv_id__in=names[start : start + chunk]).values_list("id", flat=True))
+        return frozenset(found)
+    if route in PERIOD_ROUTES:  # as papers.views.daily reads its parameters
+        try:
+            wanted = [query.get(name, "").strip() or None for name in ("date", "week", "month")]
+            period = parse_period(*wanted) or default_period(timezone.localdate())
+        except PeriodError:
+            return None
+        if period is None:
+            return frozenset()
+        listed = DailyEntry.objects.filter(day__range=(period.start, period.end)).values_list("paper_id", flat=True)
+        return frozenset(listed)
+    return None
+
+
+def expiry(route: str | None, query, body: bytes, now: float) -> float | None:
+    """Until when an answer stays right as the clock moves, if nothing is written meanwhile; None for
+    PAPERFEED_CACHE_SECONDS after it was built."""
+    if route not in NAMING_ROUTES and route not in PERIOD_ROUTES or RELATIVE_TIME in body:
+        return None  # trending fades, feeds say when they were built, "5 minutes ago"
+    until = now + SHARED_TIMEOUT
+    if route in PERIOD_ROUTES and not any(query.get(name, "").strip() for name in ("date", "week", "month")):
+        tomorrow = timezone.localdate() + timedelta(days=1)
+        midnight = timezone.make_aware(datetime.combine(tomorrow, dt_time.min)).timestamp()
+        until = min(until, midnight)  # the default day is the latest one up to today
+    return until
 
 
 def not_modified(environ: dict, entry: Entry) -> bool:
@@ -333,8 +418,11 @@ def not_modified(environ: dict, entry: Entry) -> bool:
 
 
 def answer(entry: Entry, environ: dict, ask: Ask, how: str) -> tuple[int, list[tuple[str, str]], bytes]:
-    """Status, headers and body for a request answered with `entry`; `how` ("hit" or "miss") goes in X-Cache."""
+    """Status, headers and body for a request answered with `entry`; `how` ("hit", "miss" or "stale") goes in
+    X-Cache."""
     headers = [*entry.headers, ("X-Cache", how)]
+    if how == "stale":
+        headers = [(n, cache_control(stale=True) if n.lower() == "cache-control" else v) for n, v in headers]
     if not_modified(environ, entry):
         return 304, [(name, value) for name, value in headers if name.lower() in ON_304], b""
     return 200, headers, b"" if ask.head else entry.body
@@ -354,10 +442,12 @@ def _shared_get(key: str) -> Entry | None:
     except Exception as error:  # a cache server that is down must not take pages down with it
         logger.warning("The shared page cache could not be read: %s", error)
         return None
-    if not (isinstance(stored, tuple) and len(stored) == 7 and stored[0] == SHARED_FORMAT):
+    if not (isinstance(stored, tuple) and len(stored) == 10 and stored[0] == SHARED_FORMAT):
         return None
-    _, generation, built_at, etag, last_modified, headers, packed = stored
-    return Entry(generation, built_at, etag, last_modified, headers, zlib.decompress(packed))
+    _, generation, built_at, etag, last_modified, headers, packed, papers_seen, papers, expires = stored
+    papers = frozenset(papers) if papers is not None else None
+    body = zlib.decompress(packed)
+    return Entry(generation, built_at, etag, last_modified, headers, body, papers_seen, papers, expires)
 
 
 def _shared_set(key: str, entry: Entry) -> None:
@@ -369,6 +459,9 @@ def _shared_set(key: str, entry: Entry) -> None:
         entry.last_modified,
         entry.headers,
         zlib.compress(entry.body, 1),  # HTML shrinks about 5 times: database rows stay small
+        entry.papers_seen,
+        tuple(sorted(entry.papers)) if entry.papers is not None else None,
+        entry.expires_at,
     )
     cache = caches["default"]
     try:

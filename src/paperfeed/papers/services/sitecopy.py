@@ -50,7 +50,7 @@ from paperfeed.papers.services.databases import (
 TARGET = "paperfeed_copy_target"
 READ_BATCH = 2000  # rows read, converted and written per step: bounded memory whatever the table's size
 # Written by triggers while other tables are copied: copied last.
-LOGGED_BY_TRIGGERS = ("papers_searchchange", "pagecache_pagechange")
+LOGGED_BY_TRIGGERS = ("papers_searchchange", "pagecache_pagechange", "pagecache_paperchange")
 NOT_SITE_DATA = ("django_migrations",)  # written by `migrate` on the target
 
 

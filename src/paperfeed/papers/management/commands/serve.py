@@ -68,6 +68,12 @@ class Command(BaseCommand):
             default=settings.PAPERFEED_WORKERS,
             help="web processes (PAPERFEED_WORKERS)",
         )
+        parser.add_argument(
+            "--threads",
+            type=int,
+            default=settings.PAPERFEED_THREADS,
+            help="threads per web process (PAPERFEED_THREADS)",
+        )
         parser.add_argument("--no-demo", action="store_true", help="never load the demo corpus")
         parser.add_argument(
             "--no-worker",
@@ -77,11 +83,15 @@ class Command(BaseCommand):
             help="start no task-queue worker (run `paperfeed worker` yourself, here or on another machine)",
         )
 
-    def handle(self, *args, host: str, port: int, workers: int, no_demo: bool, no_worker: bool, **options):
+    def handle(
+        self, *args, host: str, port: int, workers: int, threads: int, no_demo: bool, no_worker: bool, **options
+    ):
         if not 0 < port < 65536:
             raise CommandError(f"--port {port} is not a port number (1–65535)")
         if workers < 1:
             raise CommandError("--workers must be at least 1")
+        if threads < 1:
+            raise CommandError("--threads must be at least 1")
         _check_port_free(host, port)
         self.stdout.write(f"Data directory: {settings.DATA_DIR}")
         call_command("migrate", interactive=False, verbosity=0)
@@ -113,7 +123,7 @@ class Command(BaseCommand):
                     "bind": f"{shown_host}:{port}",
                     "workers": workers,
                     "worker_class": "gthread",
-                    "threads": 4,
+                    "threads": threads,
                     "timeout": 60,
                     "graceful_timeout": 10,
                     "errorlog": "-",
