@@ -4,6 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 WRK    := /usr/bin/wrk
+NGINX  := /usr/sbin/nginx
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Tests keep their databases and artifacts here, never in your own data directory.
 TEST_DATA := $(CURDIR)/.test-data
@@ -15,7 +16,7 @@ help:
 	@echo "make test    set up and run every test, browser tests included, on SQLite and on PostgreSQL"
 	@echo "make lint    ruff and the import-layer contracts"
 	@echo "make bench   benchmarks on the full shared corpus (see docs/benchmarks.md)"
-	@echo "make bench-load  200 clients for 60 s on SQLite, then PostgreSQL (LOAD_ARGS='--db sqlite --seconds 10' …)"
+	@echo "make bench-load  200 clients for 60 s on SQLite, then PostgreSQL, without and with nginx (LOAD_ARGS='--db sqlite --front nginx --seconds 10' …)"
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +38,11 @@ $(WRK):
 	$(SUDO) apt-get update -q
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q wrk
 
+# nginx for the test of the documented micro-cache (tests/test_nginx_front.py) and bench-load's --front nginx.
+$(NGINX):
+	$(SUDO) apt-get update -q
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q nginx-light
+
 serve: $(VENV)/.installed
 	$(BIN)/paperfeed serve $(if $(HOST),--host $(HOST)) $(if $(PORT),--port $(PORT))
 
@@ -47,7 +53,7 @@ lint: $(VENV)/.installed-test
 # Every test twice: on SQLite, then on a PostgreSQL 16 + pgvector that tests/with_postgres.py starts (PyPI's pgserver).
 # Tests marked both_databases build both kinds of site themselves (SQLite against PostgreSQL): they run once, in the
 # second pass.
-test: $(VENV)/.installed-test $(CHROMIUM) lint
+test: $(VENV)/.installed-test $(CHROMIUM) $(NGINX) lint
 	mkdir -p $(TEST_DATA)/sqlite $(TEST_DATA)/postgresql
 	PAPERFEED_DATA_DIR=$(TEST_DATA)/sqlite $(BIN)/pytest -m "not both_databases"
 	PAPERFEED_DATA_DIR=$(TEST_DATA)/postgresql $(BIN)/python tests/with_postgres.py $(BIN)/pytest
@@ -55,8 +61,8 @@ test: $(VENV)/.installed-test $(CHROMIUM) lint
 bench: $(VENV)/.installed-test
 	PAPERFEED_DATA_DIR=$(TEST_DATA)/bench $(BIN)/python bench/load_and_search.py
 
-# Load (issue 14): the site under mixed traffic from wrk, on SQLite then on PostgreSQL; keeps its sites in $(TEST_DATA)/load.
-bench-load: $(VENV)/.installed-test $(WRK)
+# Load (issue 14): the site under mixed traffic from wrk, on SQLite then on PostgreSQL, each without and with nginx in front; keeps its sites in $(TEST_DATA)/load.
+bench-load: $(VENV)/.installed-test $(WRK) $(NGINX)
 	$(BIN)/python bench/load.py --data-dir $(TEST_DATA)/load $(LOAD_ARGS)
 
 clean:

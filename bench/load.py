@@ -1,7 +1,7 @@
 """Load benchmark (issue 14): the whole site under 200 concurrent clients of mixed traffic, on SQLite and PostgreSQL.
 
-    make bench-load                 # both databases, 200 clients, 60 s each (installs Debian's wrk when missing)
-    python bench/load.py --db sqlite --seconds 10 --clients 50 [--data-dir DIR] [--workers N]
+    make bench-load                 # both databases, each without and with nginx in front: 200 clients, 60 s each
+    python bench/load.py --db sqlite --front nginx --seconds 10 --clients 50 [--data-dir DIR] [--workers N]
 
 Prints a Markdown report (routes × requests/s, p50/p95/p99, errors, 5xx; votes checked in the database; machine,
 load average before and after) ready for docs/benchmarks.md, and keeps every log of the run beside the site's data.
@@ -12,7 +12,13 @@ directory of its own under --data-dir, which the first start fills with the demo
 runs reuse. SQLite: one server. PostgreSQL: a PostgreSQL 16 of its own (PyPI's pgserver, data kept under
 --data-dir, as tests/with_postgres.py starts one) and two `paperfeed serve` processes on two ports sharing the
 database and the data directory (one runs the task-queue worker, as an operator would set it up); every route's
-connections are split between them. Everything listens on 127.0.0.1 and stops at the end, on Ctrl-C and on failure.
+connections are split between them. With --front nginx, the site is set up as docs/operations.md ("Caching") tells
+a public site: nginx in front with the micro-cache (its lines are read from the documentation itself: see
+bench/nginx_front.py), PAPERFEED_CACHE_SHARED_MAX_AGE=1, and one more `paperfeed serve --no-worker --workers 1
+--threads 8` for anonymous reads; every client then talks to nginx. Before measuring, every address of the cached
+anonymous routes is asked once, as a site that has been up for a while has been asked (the first run renders them
+all, later runs find most in the shared cache). Everything listens on 127.0.0.1 and stops at the end, on Ctrl-C
+and on failure.
 
 Design choices, and why:
 - The load generator is wrk (C, epoll): at a thousand requests a second a Python client would need a core of
@@ -958,9 +964,10 @@ def main() -> int:
     )
     parser.add_argument(
         "--front",
-        choices=("none", "nginx"),
-        default="none",
-        help="nginx in front, with the micro-cache of docs/operations.md (default: clients talk to paperfeed)",
+        choices=("none", "nginx", "both"),
+        default="both",
+        help="none: clients talk to paperfeed; nginx: nginx in front, with the micro-cache and the web process for "
+        "anonymous reads of docs/operations.md; both (default): one run each",
     )
     parser.add_argument("--workers", type=int, help="`paperfeed serve --workers` (default: the site's default)")
     parser.add_argument("--members", type=int, default=50, help="signed-in members voting and reading (default 50)")
@@ -992,10 +999,12 @@ def main() -> int:
     args.data_dir = args.data_dir.resolve()
     failed: list[str] = []
     try:
+        fronts = ("none", "nginx") if args.front == "both" else (args.front,)
         for db in ("sqlite", "postgresql") if args.db == "both" else (args.db,):
-            outcome = run_database(db, args)
-            print(outcome.report, flush=True)
-            failed += outcome.failed
+            for front in fronts:
+                outcome = run_database(db, argparse.Namespace(**{**vars(args), "front": front}))
+                print(outcome.report, flush=True)
+                failed += outcome.failed
     except RunError as error:
         note(f"load benchmark stopped: {error}")
         return 2
