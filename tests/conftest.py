@@ -40,16 +40,21 @@ def corpus(db):
 
 # --- paperfeed processes of a test's own: a data directory and, on PostgreSQL, a database of their own ---
 
+import functools  # noqa: E402
 import hashlib  # noqa: E402
 
 
-def site_env(data_dir: Path, base: dict | None = None, database_url: str | None = None) -> dict[str, str]:
+def site_env(
+    data_dir: Path, base: dict | None = None, database_url: str | None = None, *, migrated: bool = False
+) -> dict[str, str]:
     """The environment for a paperfeed process with a site of its own in `data_dir`.
 
     On SQLite the site's database is the file in the data directory. When the suite runs on PostgreSQL
     (tests/with_postgres.py), each data directory gets a database of its own on the suite's server, created here
     once, so that such processes never share the database the test process uses. `database_url`: this database
-    instead (several nodes of one site).
+    instead (several nodes of one site). `migrated`: on PostgreSQL, that database starts as a copy of one that
+    `paperfeed migrate` made (see _migrated_template), for sites whose processes migrate first anyway: their own
+    migrate still runs, and finds nothing to do. Otherwise it starts empty, as an operator's new database does.
     """
     env = {**(os.environ if base is None else base), "PAPERFEED_DATA_DIR": str(data_dir)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
@@ -58,19 +63,39 @@ def site_env(data_dir: Path, base: dict | None = None, database_url: str | None 
         env["PAPERFEED_DATABASE_URL"] = database_url
     elif server:
         name = "site_" + hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:16]
-        env["PAPERFEED_DATABASE_URL"] = _postgres_database(server, name)
+        env["PAPERFEED_DATABASE_URL"] = _postgres_database(server, name, _migrated_template(server) if migrated else "")
     else:
         env.pop("PAPERFEED_DATABASE_URL", None)
     return env
 
 
-def _postgres_database(server_dir: str, name: str) -> str:
+def _postgres_database(server_dir: str, name: str, template: str = "") -> str:
+    """The URL of database `name` on the suite's server, created (as a copy of `template`, if given) if missing."""
     import pgserver
 
     server = pgserver.get_server(server_dir, cleanup_mode=None)
     if not server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{name}';").count("(1 row)"):
-        server.psql(f"CREATE DATABASE {name};")
+        server.psql(f"CREATE DATABASE {name}" + (f" TEMPLATE {template};" if template else ";"))
     return server.get_uri(name)
+
+
+@functools.cache
+def _migrated_template(server_dir: str) -> str:
+    """A database on the suite's server that `paperfeed migrate` made (tables, post-migrate triggers, pgvector),
+    once per session: CREATE DATABASE … TEMPLATE copies its files, where migrating each site's database from
+    nothing takes a second or more. Connections to it are then refused, since PostgreSQL copies a template only
+    while nobody is connected to it."""
+    import tempfile
+
+    name = "site_template_migrated"
+    url = _postgres_database(server_dir, name)
+    with tempfile.TemporaryDirectory(prefix="paperfeed-template-") as data_dir:
+        env = {**site_env(Path(data_dir), database_url=url), "PYTHONUNBUFFERED": "1"}
+        subprocess.run([sys.executable, "-m", "paperfeed", "migrate", "-v0"], env=env, check=True)
+    import pgserver
+
+    pgserver.get_server(server_dir, cleanup_mode=None).psql(f"ALTER DATABASE {name} WITH ALLOW_CONNECTIONS false;")
+    return name
 
 
 @pytest.fixture(scope="session")
@@ -152,10 +177,15 @@ def start_site(
     env: dict[str, str] | None = None,
     port: int | None = None,
     database_url: str | None = None,
+    migrated: bool = True,
 ) -> ServedSite:
-    """`paperfeed serve` in a subprocess on a free port (or `port`), once it answers HTTP; `env` adds settings."""
+    """`paperfeed serve` in a subprocess on a free port (or `port`), once it answers HTTP; `env` adds settings.
+    `migrated`: see site_env (serve migrates at start: on a migrated copy it finds nothing to do)."""
     port = port or free_port()
-    env = {**site_env(data_dir, {**os.environ, **(env or {})}, database_url), "PYTHONUNBUFFERED": "1"}
+    env = {
+        **site_env(data_dir, {**os.environ, **(env or {})}, database_url, migrated=migrated),
+        "PYTHONUNBUFFERED": "1",
+    }
     log = data_dir.parent / f"serve-{port}.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     process = subprocess.Popen(
@@ -181,8 +211,9 @@ def start_site(
 
 @pytest.fixture(scope="session")
 def demo_site(tmp_path_factory):
-    """The site as `make serve` starts it on a fresh machine: empty data directory, demo corpus loaded."""
-    site = start_site(tmp_path_factory.mktemp("serve") / "data")
+    """The site as `make serve` starts it on a fresh machine: empty data directory (and empty database), demo corpus
+    loaded."""
+    site = start_site(tmp_path_factory.mktemp("serve") / "data", migrated=False)
     yield site
     site.stop()
 

@@ -74,7 +74,7 @@ def backed_up_to(done: subprocess.CompletedProcess) -> Path:
 
 
 def test_a_backup_taken_while_the_site_writes_restores_into_a_fresh_data_directory_where_the_site_starts(tmp_path):
-    source = with_path_first(site_env(tmp_path / "site"), pgserver_bin())  # pg_dump as new as the server
+    source = with_path_first(site_env(tmp_path / "site", migrated=True), pgserver_bin())  # pg_dump as new as the server
     filled_site(source)
     note = tmp_path / "written"
     writer = subprocess.Popen([sys.executable, "-c", WRITER, str(note)], env=source, stderr=subprocess.PIPE)

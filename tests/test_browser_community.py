@@ -70,7 +70,7 @@ def member_site(tmp_path_factory):
         [sys.executable, "-m", "paperfeed", "load-jsonl", str(SMALL)],
     )
     for command in load:
-        subprocess.run(command, env=site_env(data, {**env, "PATH": "/usr/bin:/bin"}), check=True)
+        subprocess.run(command, env=site_env(data, {**env, "PATH": "/usr/bin:/bin"}, migrated=True), check=True)
     site = start_site(data, "--no-demo", env=env, port=port)
     site.inbox = inbox
     yield site

@@ -146,7 +146,7 @@ def small_disk(tmp_path):
 
 def test_a_full_disk_under_the_data_directory_is_a_clear_message_and_loses_nothing(tmp_path, small_disk):
     data = small_disk.path
-    env = site_env(data)
+    env = site_env(data, migrated=True)  # serve, next, migrates first
     site = start_site(data, "--no-demo", "--no-worker")
     try:
         setup = subprocess.run([sys.executable, "-c", SETUP, str(SMALL), "1"], env=env, capture_output=True, text=True)

@@ -479,7 +479,7 @@ def hf_site(tmp_path_factory):
     grace's submission of 2606.00009 for today, and 2606.00010 hidden by a moderator."""
     data = tmp_path_factory.mktemp("hf-site") / "data"
     data.mkdir()
-    env = site_env(data, {"PATH": "/usr/bin:/bin"})
+    env = site_env(data, {"PATH": "/usr/bin:/bin"}, migrated=True)
     for command in (["migrate", "-v0"], ["load-jsonl", str(SMALL)]):
         subprocess.run([sys.executable, "-m", "paperfeed", *command], env=env, check=True, capture_output=True)
     setup = subprocess.run(

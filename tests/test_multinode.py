@@ -86,7 +86,7 @@ def test_two_web_nodes_and_a_worker_are_one_site(tmp_path):
     data_b = tmp_path / "b" / "data" if on_postgres else data_a
     for folder in {data_a, data_b}:
         folder.mkdir(parents=True)
-    database = site_env(data_a).get("PAPERFEED_DATABASE_URL")  # PostgreSQL: one database for both nodes
+    database = site_env(data_a, migrated=True).get("PAPERFEED_DATABASE_URL")  # PostgreSQL: one database for both nodes
     shared = {"PAPERFEED_SECRET_KEY": "one-key-for-every-node-of-this-test-site-0123456789"}
     env_a = site_env(data_a, {**os.environ, **shared}, database)
     subprocess.run([*RUN, "migrate", "-v0"], env=env_a, check=True)

@@ -167,7 +167,7 @@ def test_a_damaged_or_missing_index_is_rebuilt_with_a_message(corpus, client, ca
 
 
 def _run(data, *args, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "paperfeed", *args], env=site_env(data), text=True,
+    return subprocess.Popen([sys.executable, "-m", "paperfeed", *args], env=site_env(data, migrated=True), text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
 
 

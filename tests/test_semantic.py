@@ -200,7 +200,7 @@ def test_paperfeed_index_on_a_terminal_shows_progress_with_an_eta(tmp_path, smal
     import sys
     import termios
 
-    env = site_env(tmp_path / "data")
+    env = site_env(tmp_path / "data", migrated=True)
     run = [sys.executable, "-m", "paperfeed"]
     subprocess.run([*run, "migrate", "-v0"], env=env, check=True)
     subprocess.run([*run, "load-jsonl", str(small_file)], env=env, check=True, capture_output=True)

@@ -22,7 +22,7 @@ RUN = [sys.executable, "-m", "paperfeed"]
 
 def worker_site(tmp_path: Path) -> dict[str, str]:
     """A migrated site of its own whose processes can import this folder's test tasks."""
-    env = site_env(tmp_path / "data")
+    env = site_env(tmp_path / "data", migrated=True)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(TESTS), env.get("PYTHONPATH")]))
     (tmp_path / "data").mkdir()
     subprocess.run([*RUN, "migrate", "-v0"], env=env, check=True)

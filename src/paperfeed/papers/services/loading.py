@@ -94,6 +94,21 @@ def _placeholders(n: int) -> str:
     return ", ".join(["%s"] * n)
 
 
+def _insert_rows(cursor, insert: str, rows: Sequence[tuple], *, row: str = "", tail: str = "") -> int:
+    """`insert` (up to VALUES) of all the rows, many to a statement; how many rows it wrote (`tail` may skip some).
+
+    Not one statement per row (executemany): on PostgreSQL each statement fires the tables' statement-level
+    triggers (the search and page-cache change logs), which then cost more than the rows themselves."""
+    if not rows:
+        return 0
+    row = row or f"({_placeholders(len(rows[0]))})"
+    written = 0
+    for chunk in _chunks(rows, max(1, CHUNK // len(rows[0]))):
+        cursor.execute(f"{insert} VALUES {', '.join([row] * len(chunk))} {tail}", [v for r in chunk for v in r])
+        written += cursor.rowcount
+    return written
+
+
 def _row(record: PaperRecord) -> tuple:
     """The record as stored in the paper table's PAPER_COLUMNS."""
     return (
@@ -258,10 +273,7 @@ class PaperLoader:
     def _insert_papers(self, cursor, records: list[PaperRecord]) -> dict[str, int]:
         if not records:
             return {}
-        cursor.executemany(
-            f"INSERT INTO {PAPER} ({', '.join(PAPER_COLUMNS)}) VALUES ({_placeholders(len(PAPER_COLUMNS))})",
-            [_row(r) for r in records],
-        )
+        _insert_rows(cursor, f"INSERT INTO {PAPER} ({', '.join(PAPER_COLUMNS)})", [_row(r) for r in records])
         pks: dict[str, int] = {}
         for chunk in _chunks([r.arxiv_id for r in records]):
             cursor.execute(f"SELECT arxiv_id, id FROM {PAPER} WHERE arxiv_id IN ({_placeholders(len(chunk))})", chunk)
@@ -280,8 +292,9 @@ class PaperLoader:
     def _write_authorships(self, cursor, written: list[tuple[int, tuple[str, ...]]], new_authors: dict) -> None:
         names = {name for _, authors in written for name in authors}
         ids = self._resolve_authors(cursor, names, new_authors)
-        cursor.executemany(
-            f"INSERT INTO {AUTHORSHIP} (paper_id, author_id, position) VALUES (%s, %s, %s)",
+        _insert_rows(
+            cursor,
+            f"INSERT INTO {AUTHORSHIP} (paper_id, author_id, position)",
             [(pk, ids[name], i) for pk, authors in written for i, name in enumerate(authors)],
         )
 
@@ -297,21 +310,20 @@ class PaperLoader:
             missing = [name for name in missing if name not in ids]
             if not missing or attempt:
                 break
-            cursor.executemany(
-                f"INSERT INTO {AUTHOR} (name) VALUES (%s) ON CONFLICT DO NOTHING", [(n,) for n in missing]
-            )
+            _insert_rows(cursor, f"INSERT INTO {AUTHOR} (name)", [(n,) for n in missing], tail="ON CONFLICT DO NOTHING")
         return ids
 
     def _add_daily_entries(self, cursor, records: Iterable[PaperRecord], pks: dict[str, int]) -> int:
         rows = [(pks[r.arxiv_id], r.listed_on.isoformat(), self.source) for r in records if r.listed_on is not None]
         if not rows:
             return 0
-        cursor.executemany(
-            f"INSERT INTO {DAILY} (paper_id, day, source, created_at) VALUES (%s, %s, %s, CURRENT_TIMESTAMP) "
-            "ON CONFLICT DO NOTHING",
+        return _insert_rows(  # ignored conflicts count 0
+            cursor,
+            f"INSERT INTO {DAILY} (paper_id, day, source, created_at)",
             rows,
+            row="(%s, %s, %s, CURRENT_TIMESTAMP)",
+            tail="ON CONFLICT DO NOTHING",
         )
-        return cursor.rowcount  # ignored conflicts count 0
 
 
 def load_file(
