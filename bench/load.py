@@ -142,6 +142,7 @@ def prepare(out: Path, members: int, seed: int) -> None:
     from django.conf import settings
     from django.contrib.auth import login
     from django.contrib.auth.models import User
+    from django.core.cache import caches
     from django.db import connection
     from django.http import HttpRequest
     from django.utils import timezone
@@ -169,6 +170,9 @@ def prepare(out: Path, members: int, seed: int) -> None:
         request.session.save()
         accounts.append({"username": username, "session": request.session.session_key, "token": token})
     Vote.objects.filter(user__username__startswith=MEMBER_PREFIX).delete()
+    # The shared page cache holds the pages of earlier runs, under addresses naming the ports those runs used: of no
+    # use to this run, they would only crowd its pages out (the cache drops entries beyond its size).
+    caches["default"].clear()
 
     papers = list(Paper.objects.visible().order_by("id").values_list("arxiv_id", "title", "primary_category"))
     if not papers:
