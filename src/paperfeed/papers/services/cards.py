@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import weakref
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import CharField, DateField, IntegerField, QuerySet
-from django.db.models.expressions import BaseExpression, RawSQL
+from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 
 from paperfeed.community.models import Comment
-from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization, Paper, Vote, visible_sql
+from paperfeed.papers.models import Authorship, DailyEntry, Paper, Vote
 
 SHOWN_AUTHORS = 3
 SUMMARY_CHARS = 300
@@ -54,153 +51,63 @@ class PaperCard:
         return abstract[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
 
 
-# The two per-card figures are correlated subqueries written as SQL: the same subqueries built from ORM
-# expressions cost more to compile (about 1.5 ms a list) than to run. Plain SQL that PostgreSQL runs as well.
-_UPVOTES = "SELECT count(*) FROM {vote} WHERE {vote}.paper_id = {paper}.id"
-_FIRST_DAY = "SELECT min(day) FROM {entry} WHERE {entry}.paper_id = {paper}.id"
-# A deleted comment kept for its replies has an empty body; like a hidden one it is not counted.
-_COMMENTS = (
-    "SELECT count(*) FROM {comment} WHERE {comment}.paper_id = {paper}.id"
-    " AND NOT {comment}.hidden AND {comment}.body <> ''"
-)
-# The first user submission that still has its user (submitter_name holds the username when it was made).
-_SUBMITTER = (
-    "SELECT submitter_name FROM {entry} WHERE {entry}.paper_id = {paper}.id"
-    " AND {entry}.source = '{submission}' AND {entry}.submitted_by_id IS NOT NULL"
-)
-_FIRST_SUBMITTER_ORDER = " ORDER BY day, id LIMIT 1"
+def _per_paper(model, value, **filters) -> Subquery:
+    """A correlated subquery over `model`'s rows of the outer paper (no GROUP BY over wide paper rows)."""
+    rows = model.objects.filter(paper_id=OuterRef("pk"), **filters).order_by().values("paper_id")
+    return Subquery(rows.annotate(value=value).values("value")[:1])
 
 
-def _tables(sql: str) -> str:
-    return sql.format(
-        vote=Vote._meta.db_table,
-        entry=DailyEntry._meta.db_table,
-        paper=Paper._meta.db_table,
-        comment=Comment._meta.db_table,
-        submission=DailyEntry.Source.SUBMISSION.value,
-    )
+def _upvotes() -> Coalesce:
+    return Coalesce(_per_paper(Vote, Count("pk")), 0)
 
 
 def with_upvotes(papers: QuerySet[Paper]) -> QuerySet[Paper]:
-    """Annotate `upvotes`: a correlated count per paper, which needs no GROUP BY over wide paper rows."""
-    return papers.annotate(upvotes=RawSQL(_tables(_UPVOTES), [], output_field=IntegerField()))
+    """Annotate `upvotes`: a correlated count per paper."""
+    return papers.annotate(upvotes=_upvotes())
 
 
 def author_names(paper_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
-    """Each paper's author names in order, in one query (plain tuples: cheaper than model objects).
-
-    Plain SQL: on every list and search page, building this query through the ORM cost more than running it.
-    """
+    """Each paper's author names in order, in one query (plain tuples: cheaper than model objects)."""
     if not paper_ids:
         return {}
     names: dict[int, list[str]] = defaultdict(list)
-    authorship, author = Authorship._meta.db_table, Author._meta.db_table
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT a.paper_id, n.name FROM {authorship} a JOIN {author} n ON n.id = a.author_id "
-            f"WHERE a.paper_id IN ({', '.join(['%s'] * len(paper_ids))}) ORDER BY a.paper_id, a.position",
-            list(paper_ids),
-        )
-        for paper_id, name in cursor.fetchall():
-            names[paper_id].append(name)
+    rows = Authorship.objects.filter(paper_id__in=paper_ids).order_by("paper_id", "position")
+    for paper_id, name in rows.values_list("paper_id", "author__name"):
+        names[paper_id].append(name)
     return {pid: tuple(found) for pid, found in names.items()}
 
 
-# What the card query selects: the paper's columns, its organization's, then these card figures.
-_PAPER_FIELDS = tuple(Paper._meta.concrete_fields)
-_ORGANIZATION_FIELDS = tuple(Organization._meta.concrete_fields)
-_FIGURES = (
-    ("upvotes", IntegerField()),
-    ("listed_on", DateField()),
-    ("submitted_by", CharField()),
-    ("comment_count", IntegerField()),
-)
-
-
-@dataclass(frozen=True)
-class _CardQuery:
-    """The card query's SQL (up to the id list) and how to turn its rows into papers as the ORM does."""
-
-    sql: str
-    # (column, the ORM's converters for its values, the expression they are given), for the columns that have any
-    converters: tuple[tuple[int, tuple[Callable, ...], BaseExpression], ...]
-
-    def paper(self, db: BaseDatabaseWrapper, row: tuple) -> Paper:
-        """The paper of one row, with its organization (or None) cached and the card figures as attributes."""
-        values = list(row)
-        for position, converters, expression in self.converters:
-            value = values[position]
-            for convert in converters:
-                value = convert(value, expression, db)
-            values[position] = value
-        paper_end, organization_end = len(_PAPER_FIELDS), len(_PAPER_FIELDS) + len(_ORGANIZATION_FIELDS)
-        paper = Paper.from_db(db.alias, None, values[:paper_end])
-        organization = None
-        if values[paper_end] is not None:
-            organization = Organization.from_db(db.alias, None, values[paper_end:organization_end])
-        Paper.organization.field.set_cached_value(paper, organization)
-        for (name, _), value in zip(_FIGURES, values[organization_end:], strict=True):
-            setattr(paper, name, value)
-        return paper
-
-
-# Per connection (each thread has its own): converters can be bound to the connection's operations.
-_card_queries: weakref.WeakKeyDictionary[BaseDatabaseWrapper, dict[bool, _CardQuery]] = weakref.WeakKeyDictionary()
-
-
-def _card_query(db: BaseDatabaseWrapper, since: bool) -> _CardQuery:
-    """The card query for this connection (with `day >= %s` on the listing day and submitter when `since`)."""
-    queries = _card_queries.setdefault(db, {})
-    if since not in queries:
-        quote = db.ops.quote_name
-        paper_table, organization_table = Paper._meta.db_table, Organization._meta.db_table
-        paper = quote(paper_table)
-        paper_id, organization_id = quote(Paper._meta.pk.column), quote(Organization._meta.pk.column)
-        first_day, submitter = _tables(_FIRST_DAY), _tables(_SUBMITTER)
-        if since:
-            first_day, submitter = first_day + " AND day >= %s", submitter + " AND day >= %s"
-        columns = [f"{paper}.{quote(f.column)}" for f in _PAPER_FIELDS]
-        columns += [f"o.{quote(f.column)}" for f in _ORGANIZATION_FIELDS]
-        columns += [
-            f"({sql})" for sql in (_tables(_UPVOTES), first_day, submitter + _FIRST_SUBMITTER_ORDER, _tables(_COMMENTS))
-        ]
-        sql = (
-            f"SELECT {', '.join(columns)} FROM {paper} LEFT OUTER JOIN {quote(organization_table)} o "
-            f"ON o.{organization_id} = {paper}.{quote(Paper.organization.field.column)} "
-            f"WHERE {visible_sql(paper)} AND {paper}.{paper_id} IN "
+def _cards_query(wanted: list[int], first_day_from: date | None) -> QuerySet[Paper]:
+    """The papers with their organization and the card figures: upvotes, the listing day and submitter (the first
+    from first_day_from on), and the comments shown (hidden ones and deleted placeholders, whose body is empty,
+    left out)."""
+    since = {"day__gte": first_day_from} if first_day_from is not None else {}
+    submissions = DailyEntry.objects.filter(
+        paper_id=OuterRef("pk"), source=DailyEntry.Source.SUBMISSION, submitted_by__isnull=False, **since
+    ).order_by("day", "id")
+    return (
+        Paper.objects.visible()
+        .filter(id__in=wanted)
+        .select_related("organization")
+        .annotate(
+            upvotes=_upvotes(),
+            listed_on=_per_paper(DailyEntry, Min("day"), **since),
+            submitted_by=Subquery(submissions.values("submitter_name")[:1]),
+            comment_count=Coalesce(_per_paper(Comment, Count("pk"), hidden=False, body__gt=""), 0),
         )
-        expressions = [f.get_col(paper_table) for f in _PAPER_FIELDS]
-        expressions += [f.get_col("o") for f in _ORGANIZATION_FIELDS]
-        expressions += [RawSQL("", [], output_field=field) for _, field in _FIGURES]
-        converters = []
-        for position, expression in enumerate(expressions):
-            found = tuple(db.ops.get_db_converters(expression) + expression.get_db_converters(db))
-            if found:
-                converters.append((position, found, expression))
-        queries[since] = _CardQuery(sql, tuple(converters))
-    return queries[since]
+    )
 
 
 def cards_for_ids(
     paper_ids: Sequence[int], extra: dict[int, dict] | None = None, first_day_from: date | None = None
 ) -> list[PaperCard]:
     """Cards in the order of paper_ids (unknown ids and hidden papers are left out); `extra` adds fields per paper
-    id, and the listing day and submitter are the first from first_day_from on.
-
-    Each paper comes with its organization and, as attributes, upvotes, listed_on, submitted_by and comment_count,
-    as the ORM would load them. One plain SQL query and the author names: every list and search page builds
-    cards, and building this query through the ORM cost more than running it.
-    """
-    wanted = [int(pid) for pid in paper_ids if pid is not None]  # as the ORM's id__in takes them
+    id, and the listing day and submitter are the first from first_day_from on. Two queries: the papers with their
+    figures, and the author names."""
+    wanted = [int(pid) for pid in paper_ids if pid is not None]
     if not wanted:
         return []
-    db = connections[DEFAULT_DB_ALIAS]
-    query = _card_query(db, first_day_from is not None)
-    since = [first_day_from.isoformat()] * 2 if first_day_from is not None else []
-    with db.cursor() as cursor:
-        cursor.execute(query.sql + f"({', '.join(['%s'] * len(wanted))})", [*since, *wanted])
-        rows = cursor.fetchall()
-    found = {paper.id: paper for paper in (query.paper(db, row) for row in rows)}
+    found = {paper.id: paper for paper in _cards_query(wanted, first_day_from)}
     papers = [found[pid] for pid in paper_ids if pid in found]
     names = author_names([p.id for p in papers])
     extra = extra or {}
