@@ -4,11 +4,13 @@
 from paperfeed.digests.services.sections.base import Chosen, Reader, Section
 from paperfeed.digests.services.sections.for_you import ForYou
 from paperfeed.digests.services.sections.interests import Interests
+from paperfeed.digests.services.sections.most_discussed import MostDiscussed
 from paperfeed.digests.services.sections.trending import Trending
 
 SECTIONS: tuple[Section, ...] = (
     Trending(),
     Interests(),
+    MostDiscussed(),
     ForYou(),
 )
 
