@@ -1,10 +1,14 @@
 """Which papers a subscriber's digest holds for a period, composed for thousands of subscribers in one run.
 
-A digest has two sections: the top N trending papers at the time of the run, and the papers on the daily lists
-of its period (see schedule.list_window) that match the subscriber's interests — categories, saved searches,
-followed authors and organizations. Hard include / exclude keywords then filter both sections (a whole word or
-phrase, any case, in the title or abstract), papers sent in an earlier digest are left out, and the maximum count
-cuts the longer section first. Only papers anyone may see (`Paper.objects.visible()`) are ever included.
+A digest is made of sections (sections/: trending, the subscriber's interests on the lists of its period — see
+schedule.list_window —, For you, …), registered in order in sections.SECTIONS. Each section proposes papers with
+their reasons, best first; composition runs them in order and, of each one's proposals, leaves out the papers an
+earlier section kept, the papers sent in an earlier digest, and those the hard include / exclude keywords reject
+(a whole word or phrase, any case, in the title or abstract); it keeps at most the section's own size or the
+subscriber's maximum. Then the digest is cut to the maximum (see _cut): sections kept whole (For you) keep their
+place, the others share what is left, the longest cut first. A paper shows the reasons of its section and those of
+any later section that would have proposed it too. Only papers anyone may see (`Paper.objects.visible()`) are
+ever included.
 
 Everything that does not depend on the subscriber is computed once per run by `DigestComposer`: the trending
 list, each period's papers grouped by category, author and organization, and the matches of each distinct saved
@@ -13,10 +17,9 @@ search. Per subscriber, composing is set arithmetic over those.
 
 from __future__ import annotations
 
-import heapq
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -34,21 +37,19 @@ from paperfeed.digests.services.schedule import (
     list_window,
     period_key,
 )
+from paperfeed.digests.services.sections import SECTIONS, Reader, Section
 from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization, Paper
-from paperfeed.papers.retrieval import MODES, SearchRequest, matches
+from paperfeed.papers.retrieval import SearchRequest, matches
 from paperfeed.papers.services.cards import PaperCard, cards_for_ids, with_upvotes
 from paperfeed.papers.services.trending import TRENDING_SIZE, trending
 
 # Papers sent in digests of periods older than this may come again (by then they are neither trending nor on a
 # recent list).
 SENT_MEMORY = timedelta(days=45)
-SEARCH_MODES = MODES
 CHUNK = 900  # ids per IN (...) list
 HISTORY_CHUNK = 200  # subscriptions per look-up of the send log (times about 100 period keys)
 _PERIOD_COLUMNS = ("id", "title", "abstract", "categories", "organization_id", "published", "arxiv_id")
 _PERIOD_COLUMNS += ("hf_upvotes", "upvotes")
-MAX_LABEL_CHARS = 60
-FOR_YOU_SIZE = 5  # papers in the For you section at most
 
 
 @dataclass(frozen=True)
@@ -63,13 +64,28 @@ class Digest:
     period: DigestPeriod
     window: ListWindow
     listed_through: date | None  # the newest list day this digest looked at (recorded for the next one)
-    trending: list[DigestItem] = field(default_factory=list)
-    matches: list[DigestItem] = field(default_factory=list)
-    for_you: list[DigestItem] = field(default_factory=list)  # recommended by the user's model (paperfeed.recommend)
+    sections: list[tuple[Section, list[DigestItem]]] = field(default_factory=list)  # in order, empty ones too
+
+    def items_of(self, key: str) -> list[DigestItem]:
+        """The papers of the section registered under `key` (none when it has none or is not registered)."""
+        return next((items for section, items in self.sections if section.key == key), [])
+
+    # The three first sections by their former names, for callers written before sections were pluggable.
+    @property
+    def trending(self) -> list[DigestItem]:
+        return self.items_of("trending")
+
+    @property
+    def matches(self) -> list[DigestItem]:
+        return self.items_of("interests")
+
+    @property
+    def for_you(self) -> list[DigestItem]:
+        return self.items_of("for_you")
 
     @property
     def items(self) -> list[DigestItem]:
-        return self.trending + self.matches + self.for_you
+        return [item for _, items in self.sections for item in items]
 
     @property
     def paper_ids(self) -> list[int]:
@@ -77,7 +93,7 @@ class Digest:
 
     @property
     def is_empty(self) -> bool:
-        return not self.trending and not self.matches and not self.for_you
+        return not any(items for _, items in self.sections)
 
 
 @dataclass(frozen=True)
@@ -223,37 +239,16 @@ class PeriodPapers:
 # --- composing ---
 
 
-def saved_searches(subscription: Subscription) -> list[tuple[str, str]]:
-    """The subscription's saved searches as (query, mode), tolerant of hand-edited JSON."""
-    found = []
-    for entry in subscription.saved_searches or ():
-        if isinstance(entry, str):
-            q, mode = entry, "keyword"
-        elif isinstance(entry, dict):
-            q, mode = str(entry.get("q") or ""), str(entry.get("mode") or "keyword")
-        else:
-            continue
-        q = " ".join(q.split())
-        if q:
-            found.append((q, mode if mode in SEARCH_MODES else "keyword"))
-    return found
-
-
-def _label(text: str) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_LABEL_CHARS else text[: MAX_LABEL_CHARS - 1] + "…"
-
-
-def _cut(first: list, second: list, limit: int) -> tuple[list, list]:
-    """Both lists cut to `limit` items together, taking from the end of the longer one first."""
-    limit = max(limit, 0)
-    a, b = len(first), len(second)
-    while a + b > limit:
-        if a > b:
-            a -= 1
-        else:
-            b -= 1
-    return first[:a], second[:b]
+def _cut(lengths: list[int], limit: int) -> list[int]:
+    """How many papers each section keeps when together they hold more than `limit`: one is taken from the end
+    of the longest section at a time, from the later of equally long ones."""
+    kept = list(lengths)
+    excess = sum(kept) - max(limit, 0)
+    while excess > 0:
+        longest = max(kept)
+        kept[len(kept) - 1 - kept[::-1].index(longest)] -= 1
+        excess -= 1
+    return kept
 
 
 class DigestComposer:
@@ -269,6 +264,7 @@ class DigestComposer:
         self._organization_names: dict[int, str] = {}
         self._keyword_hits: dict[str, dict[int, bool]] = {}
         self._recommender = None
+        self._shared: dict = {}
 
     @property
     def recommender(self):
@@ -311,7 +307,14 @@ class DigestComposer:
                 self._cards[card.paper.id] = card
         return {pid: self._cards[pid] for pid in paper_ids if pid in self._cards}
 
-    def _names(self, author_ids: Iterable[int], organization_ids: Iterable[int]) -> None:
+    def shared(self, key, make: Callable[[], object]):
+        """What a section computes once per run and every digest reuses (e.g. per list window), under `key`."""
+        if key not in self._shared:
+            self._shared[key] = make()
+        return self._shared[key]
+
+    def names(self, author_ids: Iterable[int], organization_ids: Iterable[int]) -> None:
+        """Look up the names of these authors and organizations once per run (see author_name)."""
         authors = [a for a in author_ids if a not in self._author_names]
         if authors:
             self._author_names.update(Author.objects.filter(id__in=authors).values_list("id", "name"))
@@ -319,100 +322,91 @@ class DigestComposer:
         if organizations:
             self._organization_names.update(Organization.objects.filter(id__in=organizations).values_list("id", "name"))
 
-    def compose(self, subscription: Subscription, period: DigestPeriod, history: History, followed: Follows) -> Digest:
+    def author_name(self, author_id: int) -> str:
+        return self._author_names.get(author_id, "")
+
+    def organization_name(self, organization_id: int, default: str) -> str:
+        return self._organization_names.get(organization_id, default)
+
+    def compose(
+        self,
+        subscription: Subscription,
+        period: DigestPeriod,
+        history: History,
+        followed: Follows,
+        sections: Sequence[Section] = SECTIONS,
+    ) -> Digest:
         """The digest of `subscription` for `period`, given what earlier digests sent and whom it follows."""
         latest = self.latest_list_day(period.local_date)
         window = list_window(period, history.listed_through, latest)
         listed_through = max((d for d in (latest, history.listed_through) if d is not None), default=None)
-        include = [k for k in map(normalize_keyword, subscription.include_keywords or ()) if k]
-        exclude = [k for k in map(normalize_keyword, subscription.exclude_keywords or ()) if k]
-        limit = subscription.max_papers
+        reader = Reader(
+            subscription=subscription,
+            period=period,
+            window=window,
+            papers=self.period_papers(window),
+            history=history,
+            followed=followed,
+            include=[k for k in map(normalize_keyword, subscription.include_keywords or ()) if k],
+            exclude=[k for k in map(normalize_keyword, subscription.exclude_keywords or ()) if k],
+            limit=subscription.max_papers,
+        )
+        chosen = [self._choose(section, reader) for section in sections]
 
-        # The trending section: the top N at `now` that earlier digests did not send.
-        ranked = self.trending_ids()[: subscription.top_trending]
-        trending_ids = [pid for pid in ranked if pid not in history.sent]
-        if include or exclude:
-            trending_ids = [pid for pid in trending_ids if self._wanted(pid, include, exclude, None)]
+        # Cut to the maximum: the sections kept whole first, in order; the others share what is left.
+        kept = [0] * len(sections)
+        room = max(reader.limit, 0)
+        for n, section in enumerate(sections):
+            if section.kept_whole:
+                kept[n] = min(len(chosen[n]), room)
+                room -= kept[n]
+        shared = [n for n, section in enumerate(sections) if not section.kept_whole]
+        for n, count in zip(shared, _cut([len(chosen[n]) for n in shared], room), strict=True):
+            kept[n] = count
+        chosen = [papers[:count] for papers, count in zip(chosen, kept, strict=True)]
 
-        # The lists section: the window's papers matching an interest, best first, as many as could be shown.
-        papers = self.period_papers(window)
-        categories = [str(c) for c in subscription.categories or ()]
-        searches = [(q, papers.search(q, mode)) for q, mode in saved_searches(subscription)]
-        matched: set[int] = set()
-        for category in categories:
-            matched |= papers.categories.get(category, set())
-        for _, found in searches:
-            matched |= found
-        if followed.authors:
-            matched |= papers.by_authors(followed.authors)
-        for oid in followed.organizations:
-            matched |= papers.organizations.get(oid, set())
-        matched -= history.sent
-        matched.difference_update(trending_ids)
-        if include or exclude:
-            match_ids = []
-            for pid in sorted(matched, key=papers.rank.__getitem__):
-                if len(match_ids) >= limit:
-                    break
-                if self._wanted(pid, include, exclude, papers):
-                    match_ids.append(pid)
-        else:
-            match_ids = heapq.nsmallest(limit, matched, key=papers.rank.__getitem__)
-        # The For you section (subscribers whose account has a trained model) takes its place within the limit.
-        for_you = self._for_you(subscription, window, history, trending_ids + match_ids, limit, include, exclude)
-        trending_ids, match_ids = _cut(trending_ids, match_ids, limit - len(for_you))
+        # Why each paper is there: its section's reasons, then those of later sections that would have it too.
+        def reasons(n: int, pid: int, own: tuple[str, ...]) -> tuple[str, ...]:
+            return own + tuple(r for later in sections[n + 1 :] for r in later.reasons(self, reader, pid))
 
-        # Why each paper is there, shown under it: worked out for the papers kept only.
-        self._names(followed.authors, followed.organizations)
-        rank_of = {pid: rank for rank, pid in enumerate(ranked, 1)}
-
-        def reasons(pid: int) -> tuple[str, ...]:
-            found = [f"trending #{rank_of[pid]}"] if pid in rank_of else []
-            found += [f"in {c}" for c in categories if pid in papers.categories.get(c, ())]
-            found += [f"matches “{_label(q)}”" for q, hits in searches if pid in hits]
-            if followed.authors and pid in papers.rank:
-                names = sorted(self._author_names.get(a, "") for a in papers.authors_of(pid, followed.authors))
-                if names:
-                    found.append("by " + ", ".join(n for n in names if n))
-            found += [
-                "from " + self._organization_names.get(oid, "an organization you follow")
-                for oid in followed.organizations
-                if pid in papers.organizations.get(oid, ())
-            ]
-            return tuple(found)
-
-        cards = self.cards(trending_ids + match_ids + [pid for pid, _ in for_you])
+        cards = self.cards([c.paper_id for papers in chosen for c in papers])
         return Digest(
             subscription,
             period,
             window,
             listed_through,
-            trending=[DigestItem(cards[pid], reasons(pid)) for pid in trending_ids if pid in cards],
-            matches=[DigestItem(cards[pid], reasons(pid)) for pid in match_ids if pid in cards],
-            for_you=[DigestItem(cards[pid], (reason,)) for pid, reason in for_you if pid in cards],
+            sections=[
+                (
+                    section,
+                    [
+                        DigestItem(cards[c.paper_id], reasons(n, c.paper_id, c.reasons))
+                        for c in papers
+                        if c.paper_id in cards
+                    ],
+                )
+                for n, (section, papers) in enumerate(zip(sections, chosen, strict=True))
+            ],
         )
 
-    def _for_you(
-        self,
-        subscription: Subscription,
-        window: ListWindow,
-        history: History,
-        taken: list[int],
-        limit: int,
-        include: list[str],
-        exclude: list[str],
-    ) -> list[tuple[int, str]]:
-        """(paper id, reason) of the papers the subscriber's model recommends among the window's, with the same
-        keyword filters; none when the subscription has no account or the account no trained model."""
-        if subscription.user_id is None or limit <= 0 or window.start is None:
-            return []
-        from paperfeed.recommend.services.ranking import HardFilters
-
-        filters = HardFilters.build([], include, exclude, source="digest")
-        found = self.recommender.recommend(
-            subscription.user_id, set(taken) | history.sent, window.start, min(FOR_YOU_SIZE, limit), filters
-        )
-        return [(pid, reason.text) for pid, reason in found]
+    def _choose(self, section: Section, reader: Reader) -> list:
+        """The section's proposals that are new to this subscriber and pass the keyword filters, as many as it
+        may keep; they join `reader.taken`."""
+        most = reader.limit if section.most is None else min(section.most, reader.limit)
+        found = []
+        taken = set(reader.taken)
+        filtered = bool(reader.include or reader.exclude)
+        for chosen in section.choose(self, reader):
+            if len(found) >= most:
+                break
+            pid = chosen.paper_id
+            if pid in taken or pid in reader.history.sent:
+                continue
+            if filtered and not self._wanted(pid, reader.include, reader.exclude, reader.papers):
+                continue
+            found.append(chosen)
+            taken.add(pid)
+        reader.taken.extend(c.paper_id for c in found)
+        return found
 
     def _wanted(self, pid: int, include: list[str], exclude: list[str], papers: PeriodPapers | None) -> bool:
         """Whether the paper passes the hard keyword filters; each (keyword, paper) is looked at once per run."""

@@ -130,17 +130,17 @@ class DigestRenderer:
         subscription = digest.subscription
         weekly = digest.period.frequency == WEEKLY
         sections = []
-        for heading, items in (
-            ("Trending", digest.trending),
-            ("New on the lists this week" if weekly else "New on the lists", digest.matches),
-            ("For you", digest.for_you),
-        ):
+        for section, items in digest.sections:
             if items:
                 shown = [self._block(item).for_item(item) for item in items]
-                section = {"heading": heading, "html": [h for h, _ in shown], "text": [t for _, t in shown]}
-                if items is digest.for_you:
-                    section["note"] = "Picked for you from what you upvoted, saved and imported on the site."
-                sections.append(section)
+                sections.append(
+                    {
+                        "heading": section.title(weekly),
+                        "note": section.note,
+                        "html": [h for h, _ in shown],
+                        "text": [t for _, t in shown],
+                    }
+                )
         titles = [self._block(item).title for item in digest.items[:3]]
         return {
             "site": self._site,
