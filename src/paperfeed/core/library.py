@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from paperfeed.core.arxiv_ids import parse_arxiv_id
+from paperfeed.core.latex import latex_to_unicode
 
 MAX_BYTES = 5 * 1024 * 1024
 MAX_ENTRIES = 5000
@@ -77,64 +78,7 @@ class ParsedLibrary:
 
 # --- text clean-up ---
 
-_ACCENTS = {
-    "'": "\u0301",
-    "`": "\u0300",
-    "^": "\u0302",
-    '"': "\u0308",
-    "~": "\u0303",
-    "=": "\u0304",
-    ".": "\u0307",
-    "u": "\u0306",
-    "v": "\u030c",
-    "H": "\u030b",
-    "c": "\u0327",
-    "k": "\u0328",
-    "r": "\u030a",
-}
-_SYMBOL_ACCENT = re.compile(r"\\(['`^\"~=.])\s*(?:\{\s*(\\?[A-Za-z])\s*\}|(\\?[A-Za-z]))")
-_LETTER_ACCENT = re.compile(r"\\([uvHckr])(?:\s*\{\s*(\\?[A-Za-z])\s*\}|\s+([A-Za-z]))")
-_LETTERS = {"ss": "ß", "o": "ø", "O": "Ø", "ae": "æ", "AE": "Æ", "aa": "å", "AA": "Å", "l": "ł", "L": "Ł", "i": "ı"}
-_LETTER_COMMAND = re.compile(r"\\(ss|o|O|ae|AE|aa|AA|l|L|i)(?![A-Za-z])\s*(?:\{\})?")
-_ESCAPED = re.compile(r"\\([&%$#_{}])")
-_COMMAND = re.compile(r"\\[A-Za-z]+\*?\s*(?:\[[^\]]*\])?")
-_MATH = re.compile(r"(\$\$.+?\$\$|\$.+?\$|\\\(.+?\\\)|\\\[.+?\\\])", re.S)
 _SPACES = re.compile(r"\s+")
-
-
-def _accent(match: re.Match) -> str:
-    letter = (match.group(2) or match.group(3) or "").lstrip("\\")
-    if letter == "i":
-        letter = "i"
-    return unicodedata.normalize("NFC", letter + _ACCENTS[match.group(1)])
-
-
-def _clean_text_part(text: str) -> str:
-    text = _SYMBOL_ACCENT.sub(_accent, text)
-    text = _LETTER_ACCENT.sub(_accent, text)
-    text = _LETTER_COMMAND.sub(lambda m: _LETTERS[m.group(1)], text)
-    text = text.replace("---", "—").replace("--", "–").replace("~", " ").replace("\\\\", " ")
-    escaped: list[str] = []
-
-    def keep(match: re.Match) -> str:
-        escaped.append(match.group(1))
-        return f"\x00{len(escaped) - 1}\x00"
-
-    text = _ESCAPED.sub(keep, text)
-    text = _COMMAND.sub("", text)  # \emph{x} → {x}; the braces go below
-    text = text.replace("{", "").replace("}", "")
-    return re.sub(r"\x00(\d+)\x00", lambda m: escaped[int(m.group(1))], text)
-
-
-def clean_latex(text: str) -> str:
-    """Plain text from a BibTeX-style value: accents as letters, commands and grouping braces gone, math kept."""
-    if "\\" not in text and "{" not in text and "~" not in text and "--" not in text:
-        return _SPACES.sub(" ", text).strip()
-    parts = _MATH.split(text)
-    cleaned = [part if index % 2 else _clean_text_part(part) for index, part in enumerate(parts)]
-    return _SPACES.sub(" ", "".join(cleaned)).strip()
-
-
 _PUNCTUATION = re.compile(r"[^\w\s]|_")
 
 
@@ -149,7 +93,7 @@ def normalise_title(title: str) -> str:
 
     In math, formatting commands go and other commands keep their name: "$\\mathcal{O}(n \\log n)$" reads
     "o n log n", as a reference manager that dropped the markup would write it."""
-    text = clean_latex(title)
+    text = latex_to_unicode(title)
     text = _NAMED.sub(r" \1 ", _FORMATTING.sub(" ", text)).replace("$", " ")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
@@ -202,7 +146,7 @@ def _year(value: object) -> int | None:
 
 def _bibtex_name(name: str) -> str:
     """'Lovelace, Ada' → 'Ada Lovelace'; 'von Neumann, Jr., John' → 'John von Neumann Jr.'."""
-    parts = [p.strip() for p in clean_latex(name).split(",")]
+    parts = [p.strip() for p in latex_to_unicode(name).split(",")]
     if len(parts) == 2:
         return f"{parts[1]} {parts[0]}".strip()
     if len(parts) == 3:
@@ -214,8 +158,8 @@ def _record(
     entry: int, key: str, title: str, abstract: str, authors: list[str], year, doi: str, arxiv_id: str
 ) -> LibraryRecord:
     """A record from cleaned values, or ValueError when it has nothing to match or embed."""
-    title = clean_latex(title)[:MAX_TITLE_CHARS]
-    abstract = clean_latex(abstract)[:MAX_ABSTRACT_CHARS]
+    title = latex_to_unicode(title)[:MAX_TITLE_CHARS]
+    abstract = latex_to_unicode(abstract)[:MAX_ABSTRACT_CHARS]
     doi = normalise_doi(doi)
     arxiv_match = _ARXIV_DOI.match(doi)
     if arxiv_match and not arxiv_id:
