@@ -210,7 +210,7 @@ def test_a_huge_file_is_refused_with_the_limit_in_the_message():
 
 
 def test_too_many_entries_are_refused_with_the_limit_in_the_message(monkeypatch):
-    monkeypatch.setattr(library, "MAX_ENTRIES", 3)
+    monkeypatch.setattr(library.records, "MAX_ENTRIES", 3)
     four = "".join(f"@misc{{k{i}, title={{Paper number {i}}}}}\n" for i in range(4))
     with pytest.raises(LibraryError, match="more than 3 entries"):
         parse_library(four.encode(), "refs.bib")
