@@ -9,7 +9,7 @@ One module per format (bibtex, ris, csl_json), as core/sources has; `records` ho
 clean-up of values, `files` the file as a whole and `parse_library`, the entry point.
 """
 
-from paperfeed.core.library.bibtex import parse_bibtex
+from paperfeed.core.library.bibtex import bibtex_names, parse_bibtex
 from paperfeed.core.library.csl_json import parse_csl_json
 from paperfeed.core.library.files import EXTENSIONS, decode, detect_format, parse_library
 from paperfeed.core.library.records import (
@@ -27,7 +27,7 @@ from paperfeed.core.library.records import (
     normalise_doi,
     normalise_title,
 )
-from paperfeed.core.library.ris import parse_ris
+from paperfeed.core.library.ris import parse_ris, ris_name
 
 __all__ = [
     "EXTENSIONS",
@@ -42,6 +42,7 @@ __all__ = [
     "LibraryRecord",
     "ParsedLibrary",
     "arxiv_id_in",
+    "bibtex_names",
     "decode",
     "detect_format",
     "normalise_doi",
@@ -50,4 +51,5 @@ __all__ = [
     "parse_csl_json",
     "parse_library",
     "parse_ris",
+    "ris_name",
 ]

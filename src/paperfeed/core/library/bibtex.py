@@ -1,4 +1,4 @@
-"""A BibTeX library (.bib) read into records: bibtexparser 2.x reads the entries."""
+"""A BibTeX library (.bib) read into records: bibtexparser 2.x reads the entries and splits the names."""
 
 from __future__ import annotations
 
@@ -14,6 +14,10 @@ from paperfeed.core.library.records import (
     check_count,
     make_record,
 )
+
+# The name splitter reads ~ as a tie (a space) even after a backslash, so Pe\~na would come apart; the tilde accent
+# stands in as a character of no meaning to it while names are split.
+_TILDE_ACCENT = "\ue000"
 
 
 def parse_bibtex(text: str) -> ParsedLibrary:
@@ -57,14 +61,25 @@ def parse_bibtex(text: str) -> ParsedLibrary:
     return parsed
 
 
-def bibtex_name(name: str) -> str:
-    """'Lovelace, Ada' → 'Ada Lovelace'; 'von Neumann, Jr., John' → 'John von Neumann Jr.'."""
-    parts = [p.strip() for p in latex_to_unicode(name).split(",")]
-    if len(parts) == 2:
-        return f"{parts[1]} {parts[0]}".strip()
-    if len(parts) == 3:
-        return f"{parts[2]} {parts[0]} {parts[1]}".strip()
-    return " ".join(parts)
+def bibtex_names(value: str) -> list[str]:
+    """The people of a BibTeX name list, each as "First von Last Jr" in plain text.
+
+    The functions behind bibtexparser's name middleware (SeparateCoAuthors, SplitNameParts) split as BibTeX does:
+    on "and" outside braces, so "{Research and Development Team}" stays one name, then each name in any of BibTeX's
+    three forms ("First von Last", "von Last, First", "von Last, Jr, First"). Called with strict=False rather than
+    as middleware, a name with an unmatched brace is read as best it can instead of losing its entry; "and others"
+    (et al.) is not a person."""
+    from bibtexparser.middlewares.names import parse_single_name_into_parts, split_multiple_persons_names
+
+    names = []
+    for name in split_multiple_persons_names(value.replace("\\~", _TILDE_ACCENT)):
+        if name.strip().lower() == "others":
+            continue
+        parts = parse_single_name_into_parts(name, strict=False)
+        text = latex_to_unicode(parts.merge_first_name_first.replace(_TILDE_ACCENT, "\\~"))
+        if text:
+            names.append(text)
+    return names
 
 
 def _bibtex_error(block) -> str:
@@ -88,13 +103,12 @@ def _bibtex_record(number: int, key: str, fields: dict[str, str]) -> LibraryReco
         fields.get("howpublished", ""),
         fields.get("doi", ""),
     )
-    authors = [bibtex_name(a) for a in re.split(r"\s+and\s+", fields.get("author", "")) if a.strip()]
     return make_record(
         number,
         key,
         fields.get("title", ""),
         fields.get("abstract", ""),
-        authors,
+        bibtex_names(fields.get("author", "")),
         fields.get("year") or fields.get("date", ""),
         fields.get("doi", ""),
         arxiv_id,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from paperfeed.core.library.bibtex import bibtex_name
+from paperfeed.core.latex import latex_to_unicode
 from paperfeed.core.library.records import (
     EntryProblem,
     LibraryRecord,
@@ -79,7 +79,7 @@ def _ris_record(number: int, entry: dict) -> LibraryRecord:
         return ""
 
     urls = entry.get("urls") or []
-    authors = [bibtex_name(str(a)) for a in (entry.get("authors") or entry.get("first_authors") or [])]
+    authors = [ris_name(str(a)) for a in (entry.get("authors") or entry.get("first_authors") or [])]
     notes = entry.get("notes") or []
     arxiv_id = arxiv_id_in(*[str(u) for u in urls], one("doi"), one("number"), one("secondary_title"), *map(str, notes))
     return make_record(
@@ -92,3 +92,10 @@ def _ris_record(number: int, entry: dict) -> LibraryRecord:
         one("doi"),
         arxiv_id,
     )
+
+
+def ris_name(name: str) -> str:
+    """A RIS name, written "Last, First, Suffix", as "First Last Suffix": "King, Martin Luther, Jr." is
+    "Martin Luther King Jr."; a name without a comma is kept as written."""
+    last, *rest = (part.strip() for part in latex_to_unicode(name).split(","))
+    return " ".join(part for part in (" ".join(rest[:1]), last, " ".join(rest[1:])) if part)
