@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from test_recommend import CachedEmbedder, reasons, recommended_ids
 
 from paperfeed.core import library
-from paperfeed.core.library import LibraryError, normalise_title, parse_library
+from paperfeed.core.library import LibraryError, bibtex_names, normalise_title, parse_library, ris_name
 
 # The fixtures of the For you tests: the corpus plus more papers, embedded, and a data directory per test.
 papers = test_recommend.papers
@@ -210,7 +210,7 @@ def test_a_huge_file_is_refused_with_the_limit_in_the_message():
 
 
 def test_too_many_entries_are_refused_with_the_limit_in_the_message(monkeypatch):
-    monkeypatch.setattr(library, "MAX_ENTRIES", 3)
+    monkeypatch.setattr(library.records, "MAX_ENTRIES", 3)
     four = "".join(f"@misc{{k{i}, title={{Paper number {i}}}}}\n" for i in range(4))
     with pytest.raises(LibraryError, match="more than 3 entries"):
         parse_library(four.encode(), "refs.bib")
@@ -222,6 +222,46 @@ def test_titles_are_normalised_for_matching():
     )
     assert normalise_title(r"\"{U}ber S{\"a}tze") == normalise_title("Über Sätze") == "uber satze"
     assert normalise_title("  Graph   Transformers\nat Scale. ") == "graph transformers at scale"
+
+
+def test_bibtex_names_are_split_by_bibtexparser_as_bibtex_does():
+    assert bibtex_names("{Research and Development Team} and Lovelace, Ada") == [
+        "Research and Development Team",  # braces keep a corporate author whole: the old regex made two names
+        "Ada Lovelace",
+    ]
+    assert bibtex_names("von Neumann, Jr., John and Ludwig van Beethoven and Brinch Hansen, Per") == [
+        "John von Neumann Jr.",  # von Last, Jr, First
+        "Ludwig van Beethoven",  # First von Last
+        "Per Brinch Hansen",  # a two-word last name before the comma
+    ]
+    assert bibtex_names(r"G{\"o}del, Kurt and Erd{\H o}s, P\'al and Nguy\~{\^e}n, V\u{a}n and others") == [
+        "Kurt Gödel",
+        "Pál Erdős",
+        "Văn Nguyễn",
+    ]  # "and others" is BibTeX's et al., not a person
+    assert bibtex_names("Donald E. Knuth AND Leslie~Lamport") == ["Donald E. Knuth", "Leslie Lamport"]
+    assert bibtex_names(r"Pe\~na, Ana and Nu\~{n}ez, Jos\'e") == ["Ana Peña", "José Nuñez"]  # \~ is an accent, ~ a tie
+    assert bibtex_names("Smith, {John") == ["John Smith"]  # an unclosed brace is read as well as it can
+    assert bibtex_names("  ") == []
+
+
+def test_a_bibtex_file_keeps_corporate_authors_whole_and_reads_latex_with_the_one_converter():
+    data = r"""@article{team,
+  title = {\textit{Deep} Learning for Vi\d{\^e}t Text},
+  author = {{Research and Development Team} and Nguy\~{\^e}n, V\u{a}n and others},
+  abstract = {We train \emph{small} models: $\mathcal{O}(n)$ time, 50\% fewer errors.},
+}"""
+    [record] = parse_library(data.encode(), "team.bib").records
+    assert record.title == "Deep Learning for Việt Text"
+    assert record.authors == ("Research and Development Team", "Văn Nguyễn")
+    assert record.abstract == r"We train small models: $\mathcal{O}(n)$ time, 50% fewer errors."
+
+
+def test_ris_names_are_last_first_suffix():
+    assert ris_name("Lovelace, Ada") == "Ada Lovelace"
+    assert ris_name("King, Martin Luther, Jr.") == "Martin Luther King Jr."
+    assert ris_name("Quantum Team") == "Quantum Team"
+    assert ris_name(r"G{\"o}del, Kurt") == "Kurt Gödel"
 
 
 @settings(max_examples=150, deadline=None)

@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from paperfeed.core.latex import latex_to_unicode
 from paperfeed.core.records import PaperRecord, RecordError, parse_jsonl_line
-from paperfeed.core.sources.snapshot import parse_snapshot_line, tex_to_unicode
+from paperfeed.core.sources.snapshot import parse_snapshot_line
 
 TESTS = Path(__file__).parent.parent
 SAMPLE = TESTS / "fixtures" / "snapshot" / "sample.jsonl"
@@ -112,11 +113,18 @@ def test_every_sample_line_parses():
         ("Stra{\\ss}e", "Straße"),
         ("{Van der Berg}", "Van der Berg"),
         ("Plain Name", "Plain Name"),
-        ("\\unknown{x}", "\\unknownx"),
+        ("\\d{a}", "ạ"),
+        ("\\textit{Deep}", "Deep"),
+        ("\\unknown{x}", "x"),
     ],
 )
 def test_tex_accents_in_names(tex, text):
-    assert tex_to_unicode(tex) == text
+    assert latex_to_unicode(tex) == text
+
+
+def test_names_in_tex_are_read_by_the_one_latex_converter():
+    parsed = [["Erd{\\H o}s", "P\\'al", ""], ["Nguy\\d{e}n", "V\\u{a}n", ""], ["Team", "\\textit{Deep}", ""]]
+    assert parse_snapshot_line(line(authors_parsed=parsed)).authors == ("Pál Erdős", "Văn Nguyẹn", "Deep Team")
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,8 @@
 """BibTeX for arXiv papers, in the shape arXiv's own export has: `@misc` with eprint, archivePrefix and primaryClass.
 
 Pure Python: titles and names arrive as stored (LaTeX and all) and leave as field values BibTeX can read — braces
-balanced, `& % # _` escaped outside math, `$…$` math kept as written.
+balanced, `& % # _` escaped outside math, `$…$` math kept as written. This is the way into LaTeX, so it keeps
+commands; the way out, LaTeX to plain Unicode, is paperfeed.core.latex.
 """
 
 from __future__ import annotations

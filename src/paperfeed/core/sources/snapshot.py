@@ -1,80 +1,23 @@
 """arXiv's metadata snapshot: one line of arxiv-metadata-oai-snapshot.json (JSON Lines, the Kaggle dataset).
 
 This feeds a bulk loader of millions of lines, so the per-line path keeps to orjson and string methods;
-the TeX accent conversion runs only on names that hold a backslash or a brace.
+the LaTeX conversion (paperfeed.core.latex) runs only on names that hold a backslash or a brace.
 """
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from datetime import date
 
 import orjson
 
+from paperfeed.core.latex import latex_to_unicode
 from paperfeed.core.records import PaperRecord, RecordError, clean_text, make_record
 
 _MONTHS = {
     name: number for number, name in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), start=1)
 }
 
-# TeX accent commands and the Unicode combining marks they stand for; NFC then composes "a" + U+0301 into "á".
-_ACCENTS = {
-    "`": "\u0300",
-    "'": "\u0301",
-    "^": "\u0302",
-    "~": "\u0303",
-    "=": "\u0304",
-    ".": "\u0307",
-    '"': "\u0308",
-    "u": "\u0306",
-    "v": "\u030c",
-    "H": "\u030b",
-    "r": "\u030a",
-    "c": "\u0327",
-    "k": "\u0328",
-    "d": "\u0323",
-    "b": "\u0331",
-}
-# TeX's special letters; a dotless i or j under an accent is the plain letter (\'{\i} is í).
-_LETTERS = {
-    "o": "ø",
-    "O": "Ø",
-    "ss": "ß",
-    "aa": "å",
-    "AA": "Å",
-    "ae": "æ",
-    "AE": "Æ",
-    "oe": "œ",
-    "OE": "Œ",
-    "l": "ł",
-    "L": "Ł",
-    "i": "ı",
-    "j": "ȷ",
-}
-_ACCENT_BASES = {**{f"\\{k}": v for k, v in _LETTERS.items()}, "\\i": "i", "\\j": "j"}
-_LETTER = r"\\(?:ss|aa|AA|ae|AE|oe|OE|[oOlLij])(?![A-Za-z])"
-_BASE = rf"(?:{_LETTER}|[^\\{{}}\s])"
-# \'a \'{a} \' a  and  \c{c} \c c  (a letter accent needs a brace or a space before its letter).
-_ACCENT = re.compile(rf"\\(?:([`'^~=.\"])\s*|([uvHrckdb])(?:\s+|(?=\{{)))(?:\{{\s*({_BASE})\s*\}}|({_BASE}))")
-# TeX swallows one space after a control word: S\o ren is Søren.
-_SPECIAL = re.compile(r"\\(ss|aa|AA|ae|AE|oe|OE|[oOlLij])(?![A-Za-z]) ?")
-_BRACES = dict.fromkeys(map(ord, "{}"))
 _PARSED_SHAPE = "`authors_parsed` must be a list of [keyname, forenames, suffix] lists"
-
-
-def _accented(match: re.Match) -> str:
-    base = match.group(3) or match.group(4)
-    return _ACCENT_BASES.get(base, base) + _ACCENTS[match.group(1) or match.group(2)]
-
-
-def tex_to_unicode(name: str) -> str:
-    """A name with TeX accents (Bal\\'azs, \\c{c}, {\\o}) in Unicode and its braces removed."""
-    if "\\" not in name and "{" not in name and "}" not in name:
-        return name
-    name = _ACCENT.sub(_accented, name)
-    name = _SPECIAL.sub(lambda match: _LETTERS[match.group(1)], name)
-    return unicodedata.normalize("NFC", name.translate(_BRACES))
 
 
 def parse_snapshot_line(line: bytes) -> PaperRecord:
@@ -189,7 +132,7 @@ def _authors(obj: dict) -> list[str]:
         names.append(f"{name} {suffix}" if suffix else name)
     text = "".join(names)
     if "\\" in text or "{" in text or "}" in text:
-        return [tex_to_unicode(name) for name in names]
+        return [latex_to_unicode(name) for name in names]
     return names
 
 
@@ -198,7 +141,7 @@ def _split_authors(authors: str | None) -> list[str]:
     if not authors:
         return []
     return [
-        tex_to_unicode(name.strip())
+        latex_to_unicode(name.strip())
         for part in clean_text(authors).split(",")
         for name in part.split(" and ")
         if name.strip()
