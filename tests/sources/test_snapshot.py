@@ -7,7 +7,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from paperfeed.core.latex import latex_to_unicode
@@ -193,7 +193,7 @@ def test_the_bench_converter_is_deterministic(tmp_path):
     )
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a shared, noisy machine
 @given(st.binary())
 def test_any_bytes_give_a_record_or_a_record_error(raw):
     with contextlib.suppress(RecordError):
@@ -211,7 +211,7 @@ _VALUES = st.recursive(
 )
 
 
-@settings(max_examples=300)
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])  # a shared, noisy machine
 @given(st.dictionaries(st.sampled_from(list(EXAMPLE)), _VALUES, max_size=6))
 def test_damaged_fields_give_a_record_or_a_record_error(changes):
     with contextlib.suppress(RecordError):
