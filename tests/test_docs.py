@@ -44,3 +44,14 @@ def test_the_trending_formula_is_written_down():
 @pytest.mark.django_db
 def test_migrations_match_the_models():
     call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_the_readme_describes_every_package_of_the_layout_and_only_those():
+    block = README[README.index("## Development") :].split("```")[1]
+    described = set(re.findall(r"^  (\w+)/ ", block, re.M))
+    folders = {
+        path.name for path in (ROOT / "src" / "paperfeed").iterdir() if path.is_dir() and path.name != "__pycache__"
+    }
+    assert described == folders, f"README only: {described - folders}; folders only: {folders - described}"
+    for name in described:  # each in one line, saying what it is for
+        assert re.search(rf"^  {name}/ +\S.{{20,}}$", block, re.M), name

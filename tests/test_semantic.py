@@ -144,7 +144,7 @@ def test_paperfeed_index_reports_what_it_did(corpus, capsys):
 
 
 def test_serve_refuses_to_start_with_a_corrupt_model(tmp_path, monkeypatch, corpus):
-    from paperfeed.papers.management.commands import serve
+    from paperfeed.site.management.commands import serve
 
     fake = tmp_path / "model.onnx"
     fake.write_bytes(b"not a model")
@@ -156,7 +156,7 @@ def test_serve_refuses_to_start_with_a_corrupt_model(tmp_path, monkeypatch, corp
 
 
 def test_serve_refuses_to_start_without_the_model(tmp_path, monkeypatch, corpus):
-    from paperfeed.papers.management.commands import serve
+    from paperfeed.site.management.commands import serve
 
     monkeypatch.setattr(serve, "default_model_path", lambda: tmp_path / "gone.onnx")
     with pytest.raises(CommandError, match="gone.onnx is missing"):

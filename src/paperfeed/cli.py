@@ -16,7 +16,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         execute_from_command_line(argv)
     except DatabaseError as error:
-        from paperfeed.papers.middleware import database_trouble
+        from paperfeed.site.middleware import database_trouble
 
         reason = database_trouble(error)
         if reason is None:

@@ -21,6 +21,7 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    "paperfeed.site",
     "paperfeed.papers",
     "paperfeed.community",
     "paperfeed.digests",
@@ -37,7 +38,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "paperfeed.pagecache.middleware.AnonymousPageCacheMiddleware",  # first: a cached page needs nothing below
     "django.middleware.security.SecurityMiddleware",
-    "paperfeed.papers.middleware.ContentSecurityPolicyMiddleware",
+    "paperfeed.site.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -45,10 +46,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "paperfeed.papers.middleware.DatabaseTroubleMiddleware",  # last: it sees the views' exceptions first
+    "paperfeed.site.middleware.DatabaseTroubleMiddleware",  # last: it sees the views' exceptions first
 ]
 
-ROOT_URLCONF = "paperfeed.urls"
+ROOT_URLCONF = "paperfeed.site.urls"
 WSGI_APPLICATION = "paperfeed.wsgi.application"
 
 TEMPLATES = [

@@ -108,21 +108,3 @@ def search(request: HttpRequest) -> HttpResponse:
     if wanted.is_browse or wanted.is_search:  # a category's link on a card lists its newest papers
         context["results"] = search_papers(wanted)
     return render(request, "papers/search.html", context)
-
-
-def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    # Only messages written by paperfeed (BadRequest raised in these views) are shown to the visitor.
-    message = str(exception) if isinstance(exception, BadRequest) else ""
-    return render(request, "400.html", {"message": message}, status=400)
-
-
-def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    message = exception.args[0] if isinstance(exception, Http404) and exception.args else ""
-    return render(request, "404.html", {"message": message if isinstance(message, str) else ""}, status=404)
-
-
-def server_error(request: HttpRequest) -> HttpResponse:
-    # No database and no context: whatever failed may fail again while rendering this page.
-    from django.template import loader
-
-    return HttpResponse(loader.get_template("500.html").render(), status=500)

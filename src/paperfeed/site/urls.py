@@ -15,6 +15,6 @@ urlpatterns = [
     path("", include("paperfeed.papers.urls")),
 ]
 
-handler400 = "paperfeed.papers.views.bad_request"
-handler404 = "paperfeed.papers.views.page_not_found"
-handler500 = "paperfeed.papers.views.server_error"
+handler400 = "paperfeed.site.views.bad_request"
+handler404 = "paperfeed.site.views.page_not_found"
+handler500 = "paperfeed.site.views.server_error"
