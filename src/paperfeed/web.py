@@ -47,3 +47,19 @@ class NameConverter:
 
     def to_url(self, value: str) -> str:
         return value
+
+
+class PaperAddressConverter(NameConverter):
+    """What follows /papers/ on a paper's page: an id as written, new style or old (`hep-th/9901001`, hence one
+    slash before digits), with its version if any. Not the addresses of the paper's other routes (/vote,
+    /comments, /claim, .bib, .md), so that which view answers never depends on the order routes are tried; the view
+    itself says when the id is not an arXiv id."""
+
+    regex = r"(?!.*\.(?:md|bib)$)[^/\x00-\x1f\x7f]+(?:/[0-9]+(?:v[0-9]+)?)?"
+
+
+class UnicodeSlugConverter(NameConverter):
+    """A slug as `slugify(allow_unicode=True)` makes it (letters of any script, digits, - and _): never a dot, so
+    `/authors/12/ada-lovelace` and `/authors/12/feed.rss` are different routes."""
+
+    regex = r"[-\w]+"

@@ -6,5 +6,5 @@ urlpatterns = [
     path("", views.daily, name="daily"),
     path("trending", views.trending, name="trending"),
     path("search", views.search, name="search"),
-    path("papers/<path:arxiv_id>", views.paper_detail, name="paper"),
+    path("papers/<paper:arxiv_id>", views.paper_detail, name="paper"),
 ]

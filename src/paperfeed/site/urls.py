@@ -1,9 +1,12 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from paperfeed.web import NameConverter
+from paperfeed.web import NameConverter, PaperAddressConverter, UnicodeSlugConverter
 
-register_converter(NameConverter, "name")  # before the apps' routes, which use it
+# Before the apps' routes, which use them.
+register_converter(NameConverter, "name")
+register_converter(PaperAddressConverter, "paper")
+register_converter(UnicodeSlugConverter, "uslug")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -161,5 +161,5 @@ urlpatterns = [
     path("collections/<int:collection_id>/edit", collection_edit, name="collection-edit"),
     path("collections/<int:collection_id>/delete", collection_delete, name="collection-delete"),
     path("collections/<int:collection_id>/papers", collection_papers, name="collection-papers"),
-    path("users/<name:username>/collections/<name:slug>", collection_detail, name="collection"),
+    path("users/<name:username>/collections/<slug:slug>", collection_detail, name="collection"),
 ]

@@ -80,6 +80,6 @@ def claim_authorship(request: HttpRequest, arxiv_id: str) -> HttpResponse:
 urlpatterns = [
     path("organizations/<slug:slug>", organization, name="organization"),
     path("authors/<int:author_id>", author, name="author"),
-    path("authors/<int:author_id>/<str:slug>", author, name="author-slug"),
+    path("authors/<int:author_id>/<uslug:slug>", author, name="author-slug"),
     path("papers/<path:arxiv_id>/claim", claim_authorship, name="claim-authorship"),
 ]
