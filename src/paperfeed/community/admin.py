@@ -8,6 +8,7 @@ from django.contrib.auth.admin import UserAdmin
 from django.utils import timezone
 from django.utils.text import Truncator
 
+from paperfeed.community import papers_admin  # noqa: F401 - registers the papers' models with their moderation
 from paperfeed.community.models import AuthorClaim, Collection, CollectionItem, Comment, Profile
 from paperfeed.community.services import moderation, people
 

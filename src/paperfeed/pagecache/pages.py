@@ -378,7 +378,7 @@ def depends_on(route: str | None, query, body: bytes) -> frozenset[int] | None:
         for start in range(0, len(names), chunk):
             found.update(Paper.objects.filter(arxiv_id__in=names[start : start + chunk]).values_list("id", flat=True))
         return frozenset(found)
-    if route in PERIOD_ROUTES:  # as papers.views.daily reads its parameters
+    if route in PERIOD_ROUTES:  # as site.pages.daily reads its parameters
         try:
             wanted = [query.get(name, "").strip() or None for name in ("date", "week", "month")]
             period = parse_period(*wanted) or default_period(timezone.localdate())

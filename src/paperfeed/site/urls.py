@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
+from paperfeed.site import pages
 from paperfeed.web import NameConverter, PaperAddressConverter, UnicodeSlugConverter
 
 # Before the apps' routes, which use them.
@@ -15,7 +16,10 @@ urlpatterns = [
     path("", include("paperfeed.community.urls")),
     path("", include("paperfeed.digests.urls")),
     path("", include("paperfeed.recommend.urls")),
-    path("", include("paperfeed.papers.urls")),
+    path("", pages.daily, name="daily"),
+    path("trending", pages.trending, name="trending"),
+    path("search", pages.search, name="search"),
+    path("papers/<paper:arxiv_id>", pages.paper_detail, name="paper"),
 ]
 
 handler400 = "paperfeed.site.views.bad_request"

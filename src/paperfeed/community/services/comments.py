@@ -7,6 +7,8 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
+from django.db.models import Count, Expression
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from paperfeed.community.models import Comment
@@ -14,6 +16,7 @@ from paperfeed.community.services import throttle
 from paperfeed.community.services.permissions import posting_problem
 from paperfeed.core.markdown import MarkdownTooLong, render_markdown
 from paperfeed.papers.models import Paper
+from paperfeed.papers.services.cards import per_paper
 
 # Enough for a lively discussion, too few to flood one: a throwaway account cannot post hundreds a minute.
 COMMENTS_PER_USER = throttle.Limit("comment-user", 10, timedelta(minutes=10))
@@ -62,6 +65,12 @@ class Discussion:
     threads: list[Thread]
     count: int  # comments shown, placeholders left out: the figure on the paper's card
     posting_problem: str | None
+
+
+def shown_comment_count() -> Expression:
+    """The comments shown under a paper, as a card annotation: hidden ones and the placeholders of deleted ones
+    (kept for their replies, with an empty body) left out."""
+    return Coalesce(per_paper(Comment, Count("pk"), hidden=False, body__gt=""), 0)
 
 
 def is_deleted(comment: Comment) -> bool:

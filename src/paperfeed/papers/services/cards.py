@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Min, OuterRef, QuerySet, Subquery
+from django.db.models import Count, Expression, Min, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from paperfeed.community.models import Comment
 from paperfeed.papers.models import Authorship, DailyEntry, Paper, Vote
 
 SHOWN_AUTHORS = 3
@@ -51,14 +50,24 @@ class PaperCard:
         return abstract[:SUMMARY_CHARS].rsplit(" ", 1)[0] + "…"
 
 
-def _per_paper(model, value, **filters) -> Subquery:
+# Figures that apps above this one add to every card (name -> a function making the annotation, a correlated
+# subquery on the card's paper), registered when they start: community adds `comment_count` (community/apps.py).
+# A card then carries it as an attribute of its paper; PaperCard.comment_count reads it (0 when nobody adds it).
+CARD_FIGURES: dict[str, Callable[[], Expression]] = {}
+
+
+def add_card_figure(name: str, annotation: Callable[[], Expression]) -> None:
+    CARD_FIGURES[name] = annotation
+
+
+def per_paper(model, value, **filters) -> Subquery:
     """A correlated subquery over `model`'s rows of the outer paper (no GROUP BY over wide paper rows)."""
     rows = model.objects.filter(paper_id=OuterRef("pk"), **filters).order_by().values("paper_id")
     return Subquery(rows.annotate(value=value).values("value")[:1])
 
 
 def _upvotes() -> Coalesce:
-    return Coalesce(_per_paper(Vote, Count("pk")), 0)
+    return Coalesce(per_paper(Vote, Count("pk")), 0)
 
 
 def with_upvotes(papers: QuerySet[Paper]) -> QuerySet[Paper]:
@@ -79,8 +88,7 @@ def author_names(paper_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
 
 def _cards_query(wanted: list[int], first_day_from: date | None) -> QuerySet[Paper]:
     """The papers with their organization and the card figures: upvotes, the listing day and submitter (the first
-    from first_day_from on), and the comments shown (hidden ones and deleted placeholders, whose body is empty,
-    left out)."""
+    from first_day_from on), and those other apps add (CARD_FIGURES)."""
     since = {"day__gte": first_day_from} if first_day_from is not None else {}
     submissions = DailyEntry.objects.filter(
         paper_id=OuterRef("pk"), source=DailyEntry.Source.SUBMISSION, submitted_by__isnull=False, **since
@@ -91,9 +99,9 @@ def _cards_query(wanted: list[int], first_day_from: date | None) -> QuerySet[Pap
         .select_related("organization")
         .annotate(
             upvotes=_upvotes(),
-            listed_on=_per_paper(DailyEntry, Min("day"), **since),
+            listed_on=per_paper(DailyEntry, Min("day"), **since),
             submitted_by=Subquery(submissions.values("submitter_name")[:1]),
-            comment_count=Coalesce(_per_paper(Comment, Count("pk"), hidden=False, body__gt=""), 0),
+            **{name: annotation() for name, annotation in CARD_FIGURES.items()},
         )
     )
 
@@ -118,7 +126,7 @@ def cards_for_ids(
             p.listed_on or p.published,
             names.get(p.id, ()),
             submitted_by=p.submitted_by or "",
-            comment_count=p.comment_count,
+            comment_count=getattr(p, "comment_count", 0),
             **extra.get(p.id, {}),
         )
         for p in papers

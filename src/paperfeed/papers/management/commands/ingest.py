@@ -13,7 +13,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from tqdm import tqdm
 
-from paperfeed.background import upkeep
 from paperfeed.core.periods import PeriodError, parse_day, parse_period
 from paperfeed.core.records import parse_jsonl_line
 from paperfeed.core.sources import SourceError
@@ -26,6 +25,7 @@ from paperfeed.papers.services.ingest.hf import ingest_hf_daily
 from paperfeed.papers.services.ingest.http import FetchError
 from paperfeed.papers.services.loading import BadLine, LoadSummary, load_file
 from paperfeed.papers.services.progress import file_progress
+from paperfeed.papers.signals import papers_loaded
 
 PARSERS = {"jsonl": parse_jsonl_line, "snapshot": parse_snapshot_line}
 NOTHING_CHANGED = 1
@@ -68,7 +68,7 @@ def finish(command: BaseCommand, summary: LoadSummary, changed: bool | None = No
     command.stdout.write(summary.describe())
     if not (summary.changed if changed is None else changed):
         raise SystemExit(NOTHING_CHANGED)
-    upkeep.request()  # a worker embeds the new papers for search by meaning and refits recommendations
+    papers_loaded.send(sender=None)  # a worker embeds the new papers for search by meaning and refits recommendations
 
 
 def report_skipped(command: BaseCommand, skipped: list[tuple[str, str]]) -> None:

@@ -1,3 +1,6 @@
+"""The moderators' side of papers, authors and organizations (registered by community.admin: its actions use the
+community's moderation and people services)."""
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers

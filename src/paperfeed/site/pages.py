@@ -1,4 +1,5 @@
-"""Pages: thin views that read the request, call a service and render a template."""
+"""The pages: thin views that read the request, call the apps' services and render a template. They live in the
+site shell because a page draws on several apps (a paper's page shows its discussion, people and collections)."""
 
 from __future__ import annotations
 
