@@ -50,10 +50,10 @@ def main() -> int:
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from paperfeed.papers import views
     from paperfeed.papers.models import Paper
     from paperfeed.papers.services import cards as orm
     from paperfeed.papers.services import listing
+    from paperfeed.site import pages as views
 
     settings.ALLOWED_HOSTS = ["*"]
     if not Paper.objects.exists():
