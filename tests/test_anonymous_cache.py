@@ -258,6 +258,16 @@ def test_a_vote_or_a_comment_leaves_in_the_cache_the_pages_that_neither_show_nor
     assert get(client, f"/papers/{PAPER}")["X-Cache"] == "hit"
 
 
+def test_a_page_that_outlived_votes_on_other_papers_is_not_checked_against_them_again(client, corpus):
+    ada = member("ada")
+    first = get(client, f"/papers/{PAPER}")
+    key = pages.question(first.wsgi_request.META).key
+    built = pages.local_pages.get(key).papers_seen
+    Vote.objects.create(user=ada, paper=Paper.objects.get(arxiv_id="2606.00007"))
+    assert get(client, f"/papers/{PAPER}")["X-Cache"] == "hit"
+    assert pages.local_pages.get(key).papers_seen == changes.current_state().papers_seen > built
+
+
 def test_a_paper_page_is_stale_when_a_similar_paper_it_shows_gets_a_vote(client, corpus, settings, tmp_path):
     from paperfeed.papers.services.embedding import embed_pending
 

@@ -30,3 +30,9 @@ def parse_arxiv_id(text: str) -> ArxivId | None:
             version = match.group("version")
             return ArxivId(match.group("id"), int(version) if version else None)
     return None
+
+
+def arxiv_ids_in(text: str) -> set[str]:
+    """Every arXiv id written anywhere in `text` (links, JSON, BibTeX), without versions; may include strings that
+    only look like one (a caller looks them up)."""
+    return {match.group("id") for pattern in (_NEW, _OLD) for match in pattern.finditer(text)}

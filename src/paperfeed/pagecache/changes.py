@@ -286,13 +286,12 @@ class PaperChanges:
             return True
         if seen < self.known_from:
             return False
-        with self._lock:
-            rows = list(self._rows)
-        for row_id, paper in reversed(rows):
-            if row_id <= seen:
-                break
-            if papers is None or paper in papers:
-                return False
+        with self._lock:  # only the rows after `seen`, newest first: a page checked on every hit sees few
+            for row_id, paper in reversed(self._rows):
+                if row_id <= seen:
+                    return True
+                if papers is None or paper in papers:
+                    return False
         return True
 
     def forget(self) -> None:

@@ -5,9 +5,9 @@ Works on the WSGI environ (a Django request's META is the same dict), so the hit
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
-import re
 import threading
 import time
 import zlib
@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.cache import cc_delim_re
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
+from paperfeed.core.arxiv_ids import arxiv_ids_in
 from paperfeed.core.periods import PeriodError, parse_period
 from paperfeed.pagecache.changes import Generation, State, current_state, paper_changes
 from paperfeed.papers.models import DailyEntry, Paper
@@ -98,7 +99,6 @@ PERIOD_ROUTES = frozenset({"daily"})
 # data-relative in the templates) or when they are the default day (`/` is the latest day up to today): the others
 # are kept until a write changes them, at most SHARED_TIMEOUT.
 RELATIVE_TIME = b"data-relative"
-ARXIV_ID = re.compile(rb"\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7}")
 
 
 @dataclass(frozen=True)
@@ -278,6 +278,9 @@ def find(ask: Ask) -> Found | None:
     now = time.time()
     mine = local_pages.get(ask.key)
     if mine is not None and mine.fresh(state, now):
+        if mine.papers_seen < state.papers_seen:  # checked against the votes since: the next hit need not be
+            mine = dataclasses.replace(mine, papers_seen=state.papers_seen)
+            local_pages.put(ask.key, mine)
         return Found(ask, state, mine, mine)
     shared = _shared_get(ask.key)
     if shared is not None and shared.fresh(state, now):
@@ -371,7 +374,7 @@ def cache_control(stale: bool = False) -> str:
 def depends_on(route: str | None, query, body: bytes) -> frozenset[int] | None:
     """The papers whose votes and comments an answer of `route` shows or is ordered by; None: all of them."""
     if route in NAMING_ROUTES:
-        named = {match.decode() for match in ARXIV_ID.findall(body)}
+        named = arxiv_ids_in(body.decode("utf-8", "replace"))
         found: set[int] = set()
         chunk = 500  # SQLite's bound on a query's parameters
         names = sorted(named)

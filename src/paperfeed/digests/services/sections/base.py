@@ -9,6 +9,7 @@ rest (the subscriber's maximum when None) before the digest is cut to that maxim
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, ClassVar
@@ -48,7 +49,7 @@ class Reader:
         return self.period.frequency == "weekly"
 
 
-class Section:
+class Section(ABC):
     """A digest section; subclasses set `key` and `heading` and write `choose`."""
 
     key: ClassVar[str]  # unique among the registered sections; Digest.items_of(key) finds its papers
@@ -63,10 +64,10 @@ class Section:
         """The section's title in this digest (a daily and a weekly digest may word it differently)."""
         return self.heading
 
+    @abstractmethod
     def choose(self, run: DigestComposer, reader: Reader) -> Iterable[Chosen]:
         """The papers this section proposes for the reader's digest, best first; may be a lazy iterable, read
         only as far as composition needs."""
-        raise NotImplementedError
 
     def reasons(self, run: DigestComposer, reader: Reader, paper_id: int) -> tuple[str, ...]:
         """Why this section would have proposed a paper that an earlier section took, shown after that section's
