@@ -45,6 +45,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import transaction  # noqa: E402
 from django.db.models import Count, Max  # noqa: E402
 
+from paperfeed.community.models import Interests  # noqa: E402
 from paperfeed.digests.models import Delivery, Subscription  # noqa: E402
 from paperfeed.digests.services import sending  # noqa: E402
 from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization, Paper, Vote  # noqa: E402
@@ -108,6 +109,7 @@ def make_subscribers(count: int, now: datetime, rng: random.Random, semantic: bo
     """`count` new subscribers, all due at `now`; returns how many of each kind."""
     Delivery.objects.all().delete()
     Subscription.objects.all().delete()
+    Interests.objects.filter(user__isnull=True).delete()
     categories = [
         c for c, _ in Paper.objects.values_list("primary_category").annotate(n=Count("id")).order_by("-n")[:25]
     ]
@@ -120,7 +122,7 @@ def make_subscribers(count: int, now: datetime, rng: random.Random, semantic: bo
     authors = recent_authors or list(Author.objects.values_list("id", flat=True)[:5000])
     organizations = list(Organization.objects.values_list("id", flat=True))
     kinds: dict[str, int] = {}
-    rows, follows = [], []
+    rows, interests, follows = [], [], []
     for n in range(count):
         zone = rng.choice(TIME_ZONES)
         local = now.astimezone(ZoneInfo(zone))
@@ -135,46 +137,50 @@ def make_subscribers(count: int, now: datetime, rng: random.Random, semantic: bo
             "top_trending": 0,
             "max_papers": rng.choice([10, 20, 20, 30]),
         }
+        chosen: dict[str, object] = {}
         roll = rng.random()
         if roll < 0.25:
             kind = "trending only"
             prefs["top_trending"] = rng.choice([5, 10, 10, 20])
         elif roll < 0.55:
             kind = "categories"
-            prefs["categories"] = rng.sample(categories[:12], rng.randint(1, 3))
+            chosen["categories"] = rng.sample(categories[:12], rng.randint(1, 3))
             prefs["top_trending"] = rng.choice([0, 5, 10])
         elif roll < 0.65:
             kind = "categories + include/exclude keywords"
-            prefs["categories"] = rng.sample(categories[:12], rng.randint(1, 2))
-            prefs["include_keywords"] = rng.sample(KEYWORDS, rng.randint(0, 2))
-            prefs["exclude_keywords"] = rng.sample(KEYWORDS, 1)
+            chosen["categories"] = rng.sample(categories[:12], rng.randint(1, 2))
+            chosen["include_keywords"] = rng.sample(KEYWORDS, rng.randint(0, 2))
+            chosen["exclude_keywords"] = rng.sample(KEYWORDS, 1)
         elif roll < 0.88:
             kind = "saved keyword searches"
-            prefs["saved_searches"] = [
+            chosen["saved_searches"] = [
                 {"q": q, "mode": "keyword"} for q in rng.sample(KEYWORD_SEARCHES, rng.randint(1, 3))
             ]
             prefs["top_trending"] = rng.choice([0, 5])
         elif roll < 0.93 and semantic:
             kind = "semantic / hybrid searches"
-            prefs["saved_searches"] = [{"q": rng.choice(MEANING_SEARCHES), "mode": rng.choice(["semantic", "hybrid"])}]
+            chosen["saved_searches"] = [{"q": rng.choice(MEANING_SEARCHES), "mode": rng.choice(["semantic", "hybrid"])}]
         else:
             kind = "followed authors / organizations"
             prefs["top_trending"] = rng.choice([0, 10])
             follows.append((n, rng.sample(authors, min(5, len(authors))), organizations[:1] if organizations else []))
         kinds[kind] = kinds.get(kind, 0) + 1
         rows.append(Subscription(**prefs))
+        interests.append(Interests(**chosen))
     with transaction.atomic():
-        created = Subscription.objects.bulk_create(rows, batch_size=1000)
+        made = Interests.objects.bulk_create(interests, batch_size=1000)
+        for row, own in zip(rows, made, strict=True):
+            row.interests = own
+        Subscription.objects.bulk_create(rows, batch_size=1000)
         author_links, organization_links = [], []
         for n, followed_authors, followed_organizations in follows:
-            sid = created[n].id
-            author_links += [Subscription.authors.through(subscription_id=sid, author_id=a) for a in followed_authors]
+            iid = made[n].id
+            author_links += [Interests.authors.through(interests_id=iid, author_id=a) for a in followed_authors]
             organization_links += [
-                Subscription.organizations.through(subscription_id=sid, organization_id=o)
-                for o in followed_organizations
+                Interests.organizations.through(interests_id=iid, organization_id=o) for o in followed_organizations
             ]
-        Subscription.authors.through.objects.bulk_create(author_links, batch_size=1000)
-        Subscription.organizations.through.objects.bulk_create(organization_links, batch_size=1000)
+        Interests.authors.through.objects.bulk_create(author_links, batch_size=1000)
+        Interests.organizations.through.objects.bulk_create(organization_links, batch_size=1000)
     kinds["weekly (of all)"] = sum(1 for r in rows if r.frequency == "weekly")
     return kinds
 

@@ -265,6 +265,25 @@ def member(username: str = "ada", *, verified: bool = True, banned: bool = False
     return user
 
 
+INTEREST_FIELDS = ("categories", "saved_searches", "include_keywords", "exclude_keywords", "authors", "organizations")
+
+
+def digest_subscription(email: str, **fields):
+    """A digest subscription (digests.Subscription) with these fields, and these interests (categories, saved
+    searches, keywords, authors, organizations) on its Interests: its member's (`user=`) or its own."""
+    from paperfeed.digests.models import Subscription
+
+    interest_fields = {name: fields.pop(name) for name in INTEREST_FIELDS if name in fields}
+    subscription = Subscription.objects.create(email=email, **fields)
+    interests = subscription.interests
+    for name in ("authors", "organizations"):
+        getattr(interests, name).set(interest_fields.pop(name, []))
+    for name, value in interest_fields.items():
+        setattr(interests, name, value)
+    interests.save()
+    return subscription
+
+
 def signed_in(user, **client_options):
     """A test client signed in as this user."""
     from django.test import Client

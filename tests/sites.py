@@ -25,7 +25,7 @@ from django.contrib.auth.models import Group, Permission, User
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.backends.db import SessionStore
 from paperfeed.api.models import ApiToken
-from paperfeed.community.models import AuthorClaim, Collection, CollectionItem, Comment, Profile, RateEvent
+from paperfeed.community.models import AuthorClaim, Collection, CollectionItem, Comment, Interests, Profile, RateEvent
 from paperfeed.digests.models import Delivery, Subscription
 from paperfeed.papers.models import Author, HarvestState, Organization, Paper, PaperEmbedding, Vote
 from paperfeed.papers.services.loading import load_jsonl
@@ -63,12 +63,13 @@ for paper, vector in zip(papers, vectors):
     PaperEmbedding.objects.create(paper=paper, model="test-model", vector=vector.tobytes())
 HarvestState.objects.create(name="arxiv-oai:cs", state={"token": None, "page": 3, "from": "2026-03-01", "ratio": 0.25})
 HarvestState.objects.update(updated_at=at)  # auto_now: a copy must keep the stored time, not stamp its own
-subscription = Subscription.objects.create(
-    email="ada@example.org", user=ada, status="active", categories=["cs.CL", "cs.LG"],
-    saved_searches=[{"query": "retrieval", "mode": "keyword"}], include_keywords=["ünïcode"], confirmed_at=at,
+Interests.objects.create(
+    user=ada, categories=["cs.CL", "cs.LG"], saved_searches=[{"query": "retrieval", "mode": "keyword"}],
+    include_keywords=["ünïcode"],
 )
-subscription.authors.add(Author.objects.order_by("id").first())
-subscription.organizations.add(org)
+subscription = Subscription.objects.create(email="ada@example.org", user=ada, status="active", confirmed_at=at)
+subscription.interests.authors.add(Author.objects.order_by("id").first())
+subscription.interests.organizations.add(org)
 Delivery.objects.create(
     subscription=subscription, period="daily:2026-03-01", status="sent", sent_at=at, paper_count=2,
     papers=[papers[0].id, papers[1].id], listed_through=date(2026, 3, 1),
@@ -103,9 +104,7 @@ def paperfeed(env: dict[str, str], *args: str, timeout: float = 300) -> subproce
 
 def python(env: dict[str, str], script: str, *args: str) -> dict:
     """A Python script in a paperfeed process of that site; its last line of output, read as JSON."""
-    done = subprocess.run(
-        [sys.executable, "-c", script, *args], env=env, capture_output=True, text=True, timeout=300
-    )
+    done = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
 

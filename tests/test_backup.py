@@ -185,8 +185,11 @@ def test_a_file_that_is_no_usable_backup_is_refused_and_the_database_is_untouche
         (text, "is not an SQLite database, so not a paperfeed backup"),
         (other, "is an SQLite database but not paperfeed's"),
         (damaged, "damaged.sqlite3 is damaged ("),
-        (newer, "comes from a newer paperfeed: its database has migrations this one does not know "
-                "(papers.9999_from_the_future). Upgrade paperfeed"),
+        (
+            newer,
+            "comes from a newer paperfeed: its database has migrations this one does not know "
+            "(papers.9999_from_the_future). Upgrade paperfeed",
+        ),
         (dump, "is a PostgreSQL dump (pg_dump): restore it on a site that runs on PostgreSQL"),
     ]:
         refused = paperfeed(env, "restore", str(path))
@@ -207,10 +210,17 @@ def test_restore_keeps_the_database_it_replaces_and_migrates_an_older_backup(tmp
     monday = tmp_path / "monday.sqlite3"
     done = paperfeed(env, "backup", str(monday))
     assert backed_up_to(done) == monday and "(monday.secret_key)" in done.stdout
-    # As an older paperfeed made it: before the last migration of the community app.
-    with closing(sqlite3.connect(monday)) as db, db:
-        db.execute("DELETE FROM django_migrations WHERE app = 'community' AND name = '0003_unique_username_case'")
-        db.execute("DROP INDEX community_user_username_unique")
+    # As an older paperfeed made it: before members' interests moved from the digest's subscription to community
+    # (the backup migrated back, on a copy of the site of its own).
+    older = tmp_path / "older"
+    older.mkdir()
+    monday.rename(older / "paperfeed.sqlite3")
+    for app, name in (("digests", "0002_delivery_papers"), ("community", "0003_unique_username_case")):
+        back = paperfeed(sqlite_env(older), "migrate", app, name, "-v0")
+        assert back.returncode == 0, back.stderr[-3000:]
+    (older / "paperfeed.sqlite3").rename(monday)
+    with closing(sqlite3.connect(monday)) as db:
+        assert "categories" in {row[1] for row in db.execute("PRAGMA table_info(digests_subscription)")}
     # After the backup the site goes on: a new member.
     with closing(sqlite3.connect(live)) as db, db:
         db.execute(
@@ -222,7 +232,10 @@ def test_restore_keeps_the_database_it_replaces_and_migrates_an_older_backup(tmp
 
     restored = paperfeed(env, "restore", str(monday))
     assert restored.returncode == 0, restored.stderr[-3000:]
-    assert "Migrated the older backup: applied community.0003_unique_username_case." in restored.stdout
+    assert (
+        "Migrated the older backup: applied community.0004_interests, digests.0003_subscription_interests."
+        in restored.stdout
+    )
     assert "The secret key beside the backup is already this site's." in restored.stdout
     [kept] = data.glob("paperfeed.sqlite3.before-restore-*")
     assert f"kept as {kept}" in restored.stdout
@@ -230,8 +243,11 @@ def test_restore_keeps_the_database_it_replaces_and_migrates_an_older_backup(tmp
     now = sqlite_dump(live)
     assert [row for row in now["auth_user"] if "late" in row] == []
     assert [row for row in before["auth_user"] if "late" in row]
-    with closing(sqlite3.connect(live)) as db:
-        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'community_user_username_unique'").fetchone()
+    with closing(sqlite3.connect(live)) as db:  # the subscriber's interests came through both migrations
+        assert db.execute(
+            "SELECT i.categories FROM digests_subscription s JOIN community_interests i ON i.id = s.interests_id "
+            "WHERE s.email = 'ada@example.org'"
+        ).fetchone() == ('["cs.CL", "cs.LG"]',)
     # The search indexes were removed; the next start (here: a sync) rebuilds them from the restored database.
     assert not (data / "keyword-index").exists()
     index = python(

@@ -6,7 +6,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import member, signed_in
+from conftest import digest_subscription, member, signed_in
 from django.test import Client
 from hypothesis import given
 from hypothesis import strategies as st
@@ -17,7 +17,6 @@ from paperfeed.community.services.comments import post_comment
 from paperfeed.community.services.moderation import hide_papers
 from paperfeed.core import bibtex
 from paperfeed.core.bibtex import BibPaper, latex_text
-from paperfeed.digests.models import Subscription
 from paperfeed.papers.models import Author, DailyEntry, Organization, Paper, Vote
 from paperfeed.recommend.models import Dismissal, LibraryItem
 
@@ -396,12 +395,12 @@ def test_the_export_holds_what_you_gave_the_site_and_nobody_elses(corpus):
     Vote.objects.create(user=ada, paper=hostile)
     AuthorClaim.objects.create(user=ada, paper=mlp, author=Author.objects.get(name="Ada Lovelace"))
     lab = Organization.objects.create(name="Lab", slug="lab")
-    subscription = Subscription.objects.create(
+    subscription = digest_subscription(
         email="ada@example.org", user=ada, status="active", categories=["cs.LG"], include_keywords=["mlp"]
     )
-    subscription.authors.add(Author.objects.get(name="Alan Turing"))
-    subscription.organizations.add(lab)
-    Subscription.objects.create(email="bob@example.org", user=bob, categories=["hep-th"])
+    subscription.interests.authors.add(Author.objects.get(name="Alan Turing"))
+    subscription.interests.organizations.add(lab)
+    digest_subscription(email="bob@example.org", user=bob, categories=["hep-th"])
     hide_papers(Paper.objects.filter(arxiv_id=HOSTILE))
     Comment.objects.filter(author=ada).update(hidden=True)
     for user in (ada, bob):
@@ -410,7 +409,7 @@ def test_the_export_holds_what_you_gave_the_site_and_nobody_elses(corpus):
         Dismissal.objects.create(user=user, paper=mlp if user is ada else graphs)
 
     data = _export(signed_in(ada))
-    assert (data["format"], data["version"], data["site"]) == ("paperfeed user data", 1, "http://testserver")
+    assert (data["format"], data["version"], data["site"]) == ("paperfeed user data", 2, "http://testserver")
     assert data["account"]["username"] == "ada" and data["account"]["email"] == "ada@example.org"
     assert data["profile"] == {"display_name": "", "affiliation": "", "email_verified": True, "banned": False}
     assert [(v["arxiv_id"], v.get("title")) for v in data["votes"]] == [
@@ -429,10 +428,10 @@ def test_the_export_holds_what_you_gave_the_site_and_nobody_elses(corpus):
     assert [(c["arxiv_id"], c["author"], c["status"]) for c in data["author_claims"]] == [
         ("2606.00001", "Ada Lovelace", "pending")
     ]
-    digest = data["digest"]
-    assert (digest["email"], digest["status"], digest["categories"]) == ("ada@example.org", "active", ["cs.LG"])
-    assert digest["authors"] == [{"id": Author.objects.get(name="Alan Turing").id, "name": "Alan Turing"}]
-    assert digest["organizations"] == [{"slug": "lab", "name": "Lab"}] and digest["include_keywords"] == ["mlp"]
+    digest, interests = data["digest"], data["interests"]
+    assert (digest["email"], digest["status"], interests["categories"]) == ("ada@example.org", "active", ["cs.LG"])
+    assert interests["authors"] == [{"id": Author.objects.get(name="Alan Turing").id, "name": "Alan Turing"}]
+    assert interests["organizations"] == [{"slug": "lab", "name": "Lab"}] and interests["include_keywords"] == ["mlp"]
     assert [t["name"] for t in data["api_tokens"]] == ["ada bot"]
     assert [(item["title"], item["source_format"]) for item in data["library"]] == [("ada's reference", "bibtex")]
     assert [d["arxiv_id"] for d in data["not_interested"]] == ["2606.00001"]
@@ -448,7 +447,7 @@ def test_the_export_of_a_new_member_is_nearly_empty(corpus):
     data = _export(signed_in(member("ada")))
     assert data["votes"] == data["comments"] == data["submissions"] == data["collections"] == []
     assert data["author_claims"] == data["api_tokens"] == data["library"] == data["not_interested"] == []
-    assert data["digest"] is None
+    assert data["digest"] is None and data["interests"] is None
 
 
 @needs_db

@@ -18,7 +18,10 @@ def test_a_postgresql_url_selects_postgresql_with_persistent_checked_connections
     settings = config.database("postgresql://paper:secret@db.example:5433/papers", tmp_path)
     assert settings["ENGINE"] == "django.db.backends.postgresql"
     assert (settings["HOST"], settings["PORT"], settings["NAME"], settings["USER"]) == (
-        "db.example", 5433, "papers", "paper"
+        "db.example",
+        5433,
+        "papers",
+        "paper",
     )
     assert settings["CONN_MAX_AGE"] > 0 and settings["CONN_HEALTH_CHECKS"]
     # A Unix socket directory, as a local PostgreSQL (and the tests' own) is reached.

@@ -6,6 +6,7 @@ The 10-paper corpus is listed on 2026-06-26, 06-29, 06-30 and 07-01 (see tests/d
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from conftest import digest_subscription
 from django.contrib.auth.models import User
 
 from paperfeed.digests.models import Delivery, Subscription
@@ -20,12 +21,7 @@ MORNING = datetime(2026, 7, 2, 8, 0, tzinfo=UTC)  # 08:00 UTC: the day after the
 
 def subscriber(email="ada@example.org", **preferences) -> Subscription:
     preferences = {"top_trending": 0, "status": Subscription.Status.ACTIVE, **preferences}
-    authors = preferences.pop("authors", [])
-    organizations = preferences.pop("organizations", [])
-    subscription = Subscription.objects.create(email=email, **preferences)
-    subscription.authors.set(authors)
-    subscription.organizations.set(organizations)
-    return subscription
+    return digest_subscription(email, **preferences)
 
 
 def ids(digest, section=None) -> list[str]:

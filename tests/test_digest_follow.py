@@ -7,11 +7,11 @@ import re
 from html import unescape
 
 import pytest
-from conftest import member, signed_in
+from conftest import digest_subscription, member, signed_in
 from django.test import Client
 
+from paperfeed.community.services import interests
 from paperfeed.digests.models import Subscription
-from paperfeed.digests.services import subscriptions as subs
 from paperfeed.papers.models import Author, Organization, Paper
 
 
@@ -32,7 +32,7 @@ def lab(corpus) -> Organization:
 
 
 def digest_of(user, **fields) -> Subscription:
-    return Subscription.objects.create(email=user.email, user=user, status=Subscription.Status.ACTIVE, **fields)
+    return digest_subscription(user.email, user=user, status=Subscription.Status.ACTIVE, **fields)
 
 
 def follow(client, target, action="follow", **data):
@@ -58,14 +58,14 @@ def test_a_member_with_a_digest_follows_and_stops_following_from_the_author_page
     assert "Follow in my email digest" in text(page)
     response = follow(client, author, next=f"/authors/{author.pk}")
     assert response.status_code == 302 and response["Location"] == f"/authors/{author.pk}"
-    assert list(digest.authors.all()) == [author]
+    assert list(digest.interests.authors.all()) == [author]
     again = client.get(f"/authors/{author.pk}", follow=True)
     assert f"New papers by {author.name} will be in your digest." in text(again)
     assert f"Your email digest brings new papers by {author.name}. Stop" in text(again)
     follow(client, author)  # twice: still once
-    assert digest.authors.count() == 1
+    assert digest.interests.authors.count() == 1
     stopped = follow(client, author, action="unfollow")
-    assert stopped.status_code == 302 and not digest.authors.exists()
+    assert stopped.status_code == 302 and not digest.interests.authors.exists()
     after = client.get(stopped["Location"], follow=True)
     assert f"New papers by {author.name} are no longer in your digest." in text(after)
 
@@ -76,7 +76,7 @@ def test_organizations_are_followed_the_same_way(lab):
     client = signed_in(user)
     assert "Follow in my email digest" in text(client.get("/organizations/ael"))
     follow(client, lab, next="/organizations/ael")
-    assert list(digest.organizations.all()) == [lab]
+    assert list(digest.interests.organizations.all()) == [lab]
     assert "Your email digest brings new papers from Analytical Engines Lab." in text(client.get("/organizations/ael"))
     assert f'href="/digest/subscribe?organization={lab.pk}"' in Client().get("/organizations/ael").content.decode()
 
@@ -96,21 +96,21 @@ def test_a_member_without_a_digest_is_taken_to_its_settings_with_the_author_fill
 def test_the_form_keeps_what_is_followed_and_adds_the_new_one_once(author):
     other = Author.objects.exclude(pk=author.pk).order_by("id").first()
     initial = {"authors": f"{other.name}\n{author.name.upper()}"}
-    assert subs.with_follow_added(initial, author) == initial  # already there, whatever the case
-    assert subs.with_follow_added({"authors": other.name}, author)["authors"] == f"{other.name}\n{author.name}"
-    assert subs.with_follow_added({"authors": ""}, None) == {"authors": ""}
+    assert interests.with_follow_added(initial, author) == initial  # already there, whatever the case
+    assert interests.with_follow_added({"authors": other.name}, author)["authors"] == f"{other.name}\n{author.name}"
+    assert interests.with_follow_added({"authors": ""}, None) == {"authors": ""}
 
 
 def test_a_digest_following_the_most_authors_says_so_and_adds_none(author, monkeypatch):
-    monkeypatch.setattr(subs, "MAX_AUTHORS", 1)
+    monkeypatch.setattr(interests, "MAX_AUTHORS", 1)
     user = member()
     digest = digest_of(user)
-    digest.authors.add(Author.objects.exclude(pk=author.pk).first())
+    digest.interests.authors.add(Author.objects.exclude(pk=author.pk).first())
     client = signed_in(user)
     response = follow(client, author)
     after = client.get(response["Location"], follow=True)
-    assert "Your digest already follows 1 authors, the most it can" in text(after)
-    assert digest.authors.count() == 1
+    assert "You already follow 1 authors, the most you can" in text(after)
+    assert digest.interests.authors.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_following_needs_a_signed_in_member_a_post_and_a_token(author):
     assert signed_in(user).get(f"/digest/follow?kind=author&id={author.pk}").status_code == 405
     forged = signed_in(user, enforce_csrf_checks=True).post("/digest/follow", {"kind": "author", "id": author.pk})
     assert forged.status_code == 403
-    assert not Subscription.objects.get().authors.exists()
+    assert not Subscription.objects.get().interests.authors.exists()
 
 
 def test_next_stays_on_this_site(author):

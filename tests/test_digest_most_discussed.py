@@ -7,6 +7,7 @@ The 10-paper corpus is listed on 2026-06-26 (2606.00007, 00009, 00010), 06-29 (0
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from conftest import digest_subscription
 from django.contrib.auth.models import User
 
 from paperfeed.community.models import Comment
@@ -22,7 +23,7 @@ WEEKLY = {"frequency": "weekly", "weekday": 3}
 
 
 def subscriber(email="ada@example.org", **preferences) -> Subscription:
-    return Subscription.objects.create(email=email, top_trending=0, status=Subscription.Status.ACTIVE, **preferences)
+    return digest_subscription(email, top_trending=0, status=Subscription.Status.ACTIVE, **preferences)
 
 
 def comments(arxiv_id: str, count: int, body: str = "Interesting.", at: datetime = MORNING, **fields) -> None:

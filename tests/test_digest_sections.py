@@ -7,6 +7,7 @@ The 10-paper corpus is listed on 2026-06-26, 06-29, 06-30 and 07-01 (see tests/d
 from datetime import UTC, datetime
 
 import pytest
+from conftest import digest_subscription
 
 from paperfeed.digests.models import Delivery, Subscription
 from paperfeed.digests.services.compose import DigestComposer, _cut, follows, histories
@@ -45,7 +46,7 @@ def _arxiv_id(pid: int) -> str:
 
 def subscriber(email="ada@example.org", **preferences) -> Subscription:
     preferences = {"top_trending": 0, "status": Subscription.Status.ACTIVE, **preferences}
-    return Subscription.objects.create(email=email, **preferences)
+    return digest_subscription(email, **preferences)
 
 
 def compose(subscription: Subscription, sections=SECTIONS):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from conftest import SMALL, free_port, site_env
+from conftest import SMALL, digest_subscription, free_port, site_env
 from django.core import mail
 from django.core.management import call_command
 from django.core.management.base import CommandError
@@ -125,7 +125,7 @@ def smtp(settings, monkeypatch):
 
 def subscriber(email_address: str, **preferences) -> Subscription:
     preferences = {"top_trending": 0, "categories": ["cs.LG"], "status": Subscription.Status.ACTIVE, **preferences}
-    return Subscription.objects.create(email=email_address, **preferences)
+    return digest_subscription(email_address, **preferences)
 
 
 def send(*args: str) -> tuple[int, str, str]:

@@ -35,8 +35,9 @@ def beir(tmp_path):
 
 
 def paperfeed(data_dir, *args) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "paperfeed", *args], env=site_env(data_dir), capture_output=True,
-                          text=True)
+    return subprocess.run(
+        [sys.executable, "-m", "paperfeed", *args], env=site_env(data_dir), capture_output=True, text=True
+    )
 
 
 def test_all_three_modes_are_scored_in_a_scratch_site(beir, tmp_path):
@@ -47,8 +48,12 @@ def test_all_three_modes_are_scored_in_a_scratch_site(beir, tmp_path):
     out = done.stdout
     assert "3 queries, 4 documents" in out
     # The documents went into a scratch site of their own, not into this one; their embeddings are kept.
-    assert "0 papers" in paperfeed(data, "shell", "-c", "from paperfeed.papers.models import Paper; "
-                                   "print(Paper.objects.count(), 'papers')").stdout
+    assert (
+        "0 papers"
+        in paperfeed(
+            data, "shell", "-c", "from paperfeed.papers.models import Paper; print(Paper.objects.count(), 'papers')"
+        ).stdout
+    )
     assert list((data / "eval-cache").glob("beir-*.npy"))
     rows = dict(line.split(" | ")[0:2] for line in out.splitlines() if line.startswith("| ") and "mode" not in line)
     assert set(rows) == {"| keyword", "| semantic", "| hybrid"}

@@ -20,7 +20,9 @@ def test_a_site_served_over_plain_http_changes_nothing():
 
 def test_an_https_site_gets_secure_cookies_and_a_year_of_hsts_unless_told_otherwise():
     assert config.https_settings(SITE, 0, None) == {
-        "SESSION_COOKIE_SECURE": True, "CSRF_COOKIE_SECURE": True, "SECURE_HSTS_SECONDS": 31_536_000
+        "SESSION_COOKIE_SECURE": True,
+        "CSRF_COOKIE_SECURE": True,
+        "SECURE_HSTS_SECONDS": 31_536_000,
     }
     assert config.https_settings(SITE, 0, 0)["SECURE_HSTS_SECONDS"] == 0  # PAPERFEED_HSTS_SECONDS=0: no header
 
@@ -55,7 +57,12 @@ def test_check_deploy_is_clean_on_the_documented_setup(tmp_path):
     }
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("PAPERFEED_DEBUG", None)
-    done = subprocess.run([sys.executable, "-m", "paperfeed", "check", "--deploy", "--fail-level", "WARNING"],
-                          env=env, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "paperfeed", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "no issues" in done.stdout

@@ -371,7 +371,10 @@ def test_an_empty_site_says_what_to_do(db):
 
 def cli(data_dir, *arguments: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "paperfeed", *arguments], env=site_env(data_dir), capture_output=True, text=True,
+        [sys.executable, "-m", "paperfeed", *arguments],
+        env=site_env(data_dir),
+        capture_output=True,
+        text=True,
         timeout=300,
     )
 

@@ -13,7 +13,7 @@ from html import unescape
 
 import numpy as np
 import pytest
-from conftest import member, signed_in
+from conftest import digest_subscription, member, signed_in
 from django.core.management import call_command
 from django.test import Client
 
@@ -397,12 +397,11 @@ def test_trending_papers_lead_the_starter_page(papers):
 
 
 def test_cold_start_from_followed_categories_and_authors(papers):
-    from paperfeed.digests.models import Subscription
     from paperfeed.papers.models import Author
 
     user = member()
-    subscription = Subscription.objects.create(email="ada@example.org", user=user, categories=["q-bio.BM"])
-    subscription.authors.set([Author.objects.get(name="Ada Lovelace")])  # an author of 2606.00001
+    subscription = digest_subscription(email="ada@example.org", user=user, categories=["q-bio.BM"])
+    subscription.interests.authors.set([Author.objects.get(name="Ada Lovelace")])  # an author of 2606.00001
     response = signed_in(user).get("/for-you")
     page = response.content.decode()
     assert "what you follow" in page and "q-bio.BM" in page
@@ -411,6 +410,21 @@ def test_cold_start_from_followed_categories_and_authors(papers):
     assert set(ids[:4]) == followed
     assert "By Ada Lovelace, whom you follow" in reasons(response)
     assert "In q-bio.BM, which you follow" in reasons(response)
+
+
+def test_interests_steer_the_cold_start_without_any_email_digest(papers):
+    """Interests are the member's own (community.Interests): For you reads them whether or not they take a digest."""
+    from paperfeed.community.models import Interests
+    from paperfeed.digests.models import Subscription
+
+    user = member()
+    Interests.objects.create(user=user, categories=["q-bio.BM"], exclude_keywords=["folding"])
+    response = signed_in(user).get("/for-you")
+    assert not Subscription.objects.exists()
+    assert "In q-bio.BM, which you follow" in reasons(response)
+    assert "from your interests, set in your digest settings" in response.content.decode()  # the word filter too
+    titles = Paper.objects.filter(arxiv_id__in=recommended_ids(response)).values_list("title", "abstract")
+    assert titles and not any("folding" in f"{t} {a}".lower() for t, a in titles)
 
 
 def test_a_user_who_upvoted_diffusion_papers_gets_diffusion_papers_first_because_of_them(papers):
@@ -448,13 +462,13 @@ def test_collection_papers_count_and_are_named_in_reasons(papers):
 
 
 def test_voted_dismissed_sent_and_hidden_papers_are_left_out(papers):
-    from paperfeed.digests.models import Delivery, Subscription
+    from paperfeed.digests.models import Delivery
     from paperfeed.recommend.models import Dismissal
 
     user = member()
     upvote(user, "2606.10001", "2606.10002")
     Dismissal.objects.create(user=user, paper=papers["2606.00009"])
-    subscription = Subscription.objects.create(email="ada@example.org", user=user, status="active")
+    subscription = digest_subscription(email="ada@example.org", user=user, status="active")
     Delivery.objects.create(
         subscription=subscription, period="daily:2026-07-01", status="sent", papers=[papers["2606.10003"].id]
     )
@@ -481,15 +495,14 @@ def test_hard_filters_from_the_form_apply_before_ranking(papers):
 
 
 def test_hard_filters_come_from_the_digest_settings_unless_the_form_says_otherwise(papers):
-    from paperfeed.digests.models import Subscription
 
     user = member()
     upvote(user, "2606.10001")
-    Subscription.objects.create(email="ada@example.org", user=user, exclude_keywords=["diffusion"])
+    digest_subscription(email="ada@example.org", user=user, exclude_keywords=["diffusion"])
     client = signed_in(user)
     response = client.get("/for-you")
     assert not set(recommended_ids(response)) & DIFFUSION
-    assert "from your digest settings" in response.content.decode()
+    assert "from your interests, set in your digest settings" in response.content.decode()
     assert 'value="diffusion"' in response.content.decode()  # shown in the form, to change here
     assert set(recommended_ids(client.get("/for-you", {"filters": "form", "exclude": ""}))) & DIFFUSION
 
@@ -769,13 +782,12 @@ def test_the_recommend_command_rejects_unknown_users(db):
 
 
 def test_a_digest_gets_a_for_you_section_with_reasons_for_a_user_with_a_trained_model(papers):
-    from paperfeed.digests.models import Subscription
     from paperfeed.digests.services.compose import compose_for
     from paperfeed.digests.services.render import DigestRenderer
     from paperfeed.recommend.services import training
 
     user = member()
-    subscription = Subscription.objects.create(
+    subscription = digest_subscription(
         email="ada@example.org", user=user, status="active", top_trending=0, categories=["cs.CL"]
     )
     upvote(user, "2606.10001")
@@ -795,12 +807,12 @@ def test_a_digest_gets_a_for_you_section_with_reasons_for_a_user_with_a_trained_
 
 
 def test_digest_papers_sent_are_not_recommended_again(papers):
-    from paperfeed.digests.models import Delivery, Subscription
+    from paperfeed.digests.models import Delivery
     from paperfeed.digests.services.compose import compose_for
     from paperfeed.recommend.services import training
 
     user = member()
-    subscription = Subscription.objects.create(email="ada@example.org", user=user, status="active", top_trending=0)
+    subscription = digest_subscription(email="ada@example.org", user=user, status="active", top_trending=0)
     upvote(user, "2606.10001")
     training.refit(user)
     now = datetime(2026, 7, 2, 8, 0, tzinfo=UTC)

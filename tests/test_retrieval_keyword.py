@@ -34,16 +34,26 @@ def load(rows: list[dict]) -> None:
 
 
 def paper(n: int, title: str, abstract: str, authors=("Someone Else",), category="cs.LG", day="2026-06-01") -> dict:
-    return {"id": f"2605.{n:05d}", "title": title, "abstract": abstract, "authors": list(authors),
-            "categories": [category], "first_listed": day}
+    return {
+        "id": f"2605.{n:05d}",
+        "title": title,
+        "abstract": abstract,
+        "authors": list(authors),
+        "categories": [category],
+        "first_listed": day,
+    }
 
 
 def test_the_top_k_is_the_top_of_the_full_ranking(db):
     """Block-max WAND returns the best k without scoring every match: they are the first k of all matches ranked."""
     rng = random.Random(7)
     words = "graph neural network diffusion model learning robot policy protein language token vision".split()
-    load([paper(n, " ".join(rng.choices(words, k=4)), " ".join(rng.choices(words, k=rng.randint(5, 60))))
-          for n in range(600)])
+    load(
+        [
+            paper(n, " ".join(rng.choices(words, k=4)), " ".join(rng.choices(words, k=rng.randint(5, 60))))
+            for n in range(600)
+        ]
+    )
     found = keyword.searcher()
     for text in ["learning", "graph model", "robot OR vision", "protein -graph", '"neural network"', "diff*"]:
         for match_all in (True, False):
@@ -60,11 +70,13 @@ def test_the_top_k_is_the_top_of_the_full_ranking(db):
 
 def test_title_matches_rank_above_author_matches_above_abstract_matches(db):
     filler = " ".join(f"word{n}" for n in range(60))
-    load([
-        paper(1, "A study of kernels", f"{filler} and turtles."),
-        paper(2, "A study of shells", f"{filler} and more.", authors=("Ann Turtles",)),
-        paper(3, "Turtles all the way down", f"{filler} and more."),
-    ])
+    load(
+        [
+            paper(1, "A study of kernels", f"{filler} and turtles."),
+            paper(2, "A study of shells", f"{filler} and more.", authors=("Ann Turtles",)),
+            paper(3, "Turtles all the way down", f"{filler} and more."),
+        ]
+    )
     expected = ["Turtles all the way down", "A study of shells", "A study of kernels"]
     assert titles(SearchRequest("turtles", "keyword")) == expected
 
@@ -167,8 +179,14 @@ def test_a_damaged_or_missing_index_is_rebuilt_with_a_message(corpus, client, ca
 
 
 def _run(data, *args, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "paperfeed", *args], env=site_env(data, migrated=True), text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "paperfeed", *args],
+        env=site_env(data, migrated=True),
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        **kwargs,
+    )
 
 
 CHECK = """

@@ -29,8 +29,25 @@ HOSTILE = [
     "%22%3E%3Cscript%3E",
     "2606.00001v99",
 ]
-PARAMETERS = ["q", "page", "date", "from", "to", "category", "mode", "sort", "limit", "p", "week", "month",
-              "submitter", "next", "format", "k", "skip"]
+PARAMETERS = [
+    "q",
+    "page",
+    "date",
+    "from",
+    "to",
+    "category",
+    "mode",
+    "sort",
+    "limit",
+    "p",
+    "week",
+    "month",
+    "submitter",
+    "next",
+    "format",
+    "k",
+    "skip",
+]
 
 
 def routes() -> list[str]:

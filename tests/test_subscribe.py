@@ -7,6 +7,7 @@ from html import unescape
 from urllib.parse import urlsplit
 
 import pytest
+from conftest import digest_subscription
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core import signing
@@ -17,8 +18,10 @@ from hypothesis import settings as examples
 from hypothesis import strategies as st
 
 from paperfeed.community.models import Profile
+from paperfeed.community.services import interests
 from paperfeed.digests.models import Delivery, Subscription
 from paperfeed.digests.services import links
+from paperfeed.digests.services import preferences as prefs
 from paperfeed.digests.services import subscriptions as subs
 from paperfeed.papers.models import Author, DailyEntry, Organization, Paper
 
@@ -59,7 +62,7 @@ def make_user(username="ada", email="ada@example.org", verified=True, **fields) 
 
 
 def subscription(email="reader@example.org", status=ACTIVE, **fields) -> Subscription:
-    return Subscription.objects.create(email=email, status=status, **fields)
+    return digest_subscription(email, status=status, **fields)
 
 
 def token_path(sub: Subscription, purpose: str) -> str:
@@ -135,14 +138,16 @@ def test_subscribing_from_the_full_page_keeps_the_chosen_preferences(client, cor
     assert sub.status == PENDING
     assert (sub.frequency, sub.weekday, sub.hour, sub.time_zone) == ("weekly", 4, 18, "Europe/Paris")
     assert (sub.top_trending, sub.max_papers) == (5, 15)
-    assert sub.categories == ["cs.CL", "cs.LG", "hep-th"]
-    assert sub.saved_searches == [
+    assert sub.interests.categories == ["cs.CL", "cs.LG", "hep-th"]
+    assert sub.interests.saved_searches == [
         {"q": "diffusion models", "mode": "hybrid"},
         {"q": "protein structure prediction", "mode": "semantic"},
         {"q": "sparse attention", "mode": "keyword"},
     ]
-    assert [a.name for a in sub.authors.order_by("name")] == ["Ada Lovelace", "Alan Turing"]
-    assert sub.include_keywords == ["transformer", "attention"] and sub.exclude_keywords == ["survey"]
+    assert [a.name for a in sub.interests.authors.order_by("name")] == ["Ada Lovelace", "Alan Turing"]
+    assert sub.interests.include_keywords == ["transformer", "attention"] and sub.interests.exclude_keywords == [
+        "survey"
+    ]
     assert len(mailoutbox) == 1
 
 
@@ -217,7 +222,7 @@ def test_an_address_is_escaped_when_shown_back(client):
 
 def test_header_injection_never_reaches_the_mail_server(client, mailoutbox):
     """Even past the form, the service refuses an address that would add a header."""
-    with pytest.raises(subs.PreferenceError, match="line breaks"):
+    with pytest.raises(interests.PreferenceError, match="line breaks"):
         subs.subscribe("ada@example.org\r\nBcc: victim@example.com", "127.0.0.1")
     assert mailoutbox == [] and Subscription.objects.count() == 0
 
@@ -461,7 +466,7 @@ def test_the_preferences_page_shows_what_the_subscriber_chose(client, corpus):
         include_keywords=["attention"],
         exclude_keywords=["survey", "benchmark"],
     )
-    sub.authors.set(Author.objects.filter(name__in=["Ada Lovelace", "Tony Hoare"]))
+    sub.interests.authors.set(Author.objects.filter(name__in=["Ada Lovelace", "Tony Hoare"]))
     response = client.get(token_path(sub, "manage"))
     html = response.content.decode()
     assert response.status_code == 200
@@ -487,9 +492,9 @@ def test_saving_preferences_by_link_changes_them_all(client, corpus):
     assert response.status_code == 302 and response["Location"] == path
     sub.refresh_from_db()
     assert (sub.frequency, sub.weekday, sub.hour, sub.time_zone) == ("weekly", 4, 18, "Europe/Paris")
-    assert sub.categories == ["cs.CL", "cs.LG", "hep-th"]
-    assert {a.name for a in sub.authors.all()} == {"Ada Lovelace", "Alan Turing"}
-    assert set(sub.organizations.all()) == {deepmind, ai2}
+    assert sub.interests.categories == ["cs.CL", "cs.LG", "hep-th"]
+    assert {a.name for a in sub.interests.authors.all()} == {"Ada Lovelace", "Alan Turing"}
+    assert set(sub.interests.organizations.all()) == {deepmind, ai2}
     assert sub.status == ACTIVE
     assert "Your preferences are saved. The digest comes every Friday after 18:00 (Europe/Paris)." in text(
         client.get(path)
@@ -515,7 +520,7 @@ def test_saving_the_preferences_unchanged_changes_nothing(client, corpus):
     data = {**fields, "frequency": "weekly", "weekday": "4", "hour": "18"}
     assert client.post(path, data).status_code == 302
     assert Subscription.objects.filter(pk=sub.pk).values().get() == before
-    assert [o.slug for o in sub.organizations.all()] == ["lab-a"]
+    assert [o.slug for o in sub.interests.organizations.all()] == ["lab-a"]
 
 
 BAD_PREFERENCES = [
@@ -563,7 +568,13 @@ def test_invalid_preferences_get_clear_errors_and_nothing_is_saved(client, corpu
     assert "Nothing was saved: please correct what is marked below." in text(response)
     sub.refresh_from_db()
     # Not even the fields that were fine.
-    assert (sub.frequency, sub.hour, sub.max_papers, sub.categories, sub.authors.count()) == ("daily", 7, 20, [], 0)
+    assert (sub.frequency, sub.hour, sub.max_papers, sub.interests.categories, sub.interests.authors.count()) == (
+        "daily",
+        7,
+        20,
+        [],
+        0,
+    )
 
 
 def test_organizations_sharing_a_name_must_be_named_by_slug(client):
@@ -574,7 +585,7 @@ def test_organizations_sharing_a_name_must_be_named_by_slug(client):
     assert response.status_code == 400
     assert "Several organizations are called “Lab”" in text(response)
     assert client.post(token_path(sub, "manage"), preferences(authors="", organizations="LAB-B")).status_code == 302
-    assert [o.slug for o in sub.organizations.all()] == ["lab-b"]
+    assert [o.slug for o in sub.interests.organizations.all()] == ["lab-b"]
 
 
 def test_what_subscribers_type_is_escaped_on_the_preferences_page(client, corpus):
@@ -824,21 +835,21 @@ def test_any_typed_preferences_are_saved_or_refused_never_a_500(client, fields):
     ],
 )
 def test_categories_are_written_as_arxiv_writes_them(typed, stored):
-    assert subs.parse_categories(typed) == [stored]
+    assert interests.parse_categories(typed) == [stored]
 
 
 def test_categories_are_split_on_spaces_and_commas_and_deduplicated():
-    assert subs.parse_categories(" cs.CL,cs.LG  ;  cs.cl\nhep-th ") == ["cs.CL", "cs.LG", "hep-th"]
-    assert subs.parse_categories("") == []
+    assert interests.parse_categories(" cs.CL,cs.LG  ;  cs.cl\nhep-th ") == ["cs.CL", "cs.LG", "hep-th"]
+    assert interests.parse_categories("") == []
 
 
 @pytest.mark.parametrize("typed", ["europe/paris", "Europe/Paris", " EUROPE/PARIS "])
 def test_time_zones_take_their_usual_spelling(typed):
-    assert subs.parse_time_zone(typed) == "Europe/Paris"
+    assert prefs.parse_time_zone(typed) == "Europe/Paris"
 
 
 def test_saved_searches_read_their_mode_prefix():
-    assert subs.parse_saved_searches("Semantic: a b\nkeyword:c\nd: e\nhybrid: f\nf\n\n  \n") == [
+    assert interests.parse_saved_searches("Semantic: a b\nkeyword:c\nd: e\nhybrid: f\nf\n\n  \n") == [
         {"q": "a b", "mode": "semantic"},
         {"q": "c", "mode": "keyword"},
         {"q": "d: e", "mode": "hybrid"},  # not a mode: the colon is part of the search
@@ -847,13 +858,13 @@ def test_saved_searches_read_their_mode_prefix():
 
 
 def test_keywords_are_trimmed_and_deduplicated_whatever_the_case():
-    assert subs.parse_keywords("Transformer, attention\r\ntransformer\n, ,") == ["Transformer", "attention"]
+    assert interests.parse_keywords("Transformer, attention\r\ntransformer\n, ,") == ["Transformer", "attention"]
 
 
 def test_authors_match_exactly_in_any_case(corpus):
-    assert [a.name for a in subs.parse_authors("zoë müller\n李雷\nZoë Müller")] == ["Zoë Müller", "李雷"]
-    with pytest.raises(subs.PreferenceError, match="“Ada”"):
-        subs.parse_authors("Ada")  # no partial matches: the digest follows exactly who was named
+    assert [a.name for a in interests.parse_authors("zoë müller\n李雷\nZoë Müller")] == ["Zoë Müller", "李雷"]
+    with pytest.raises(interests.PreferenceError, match="“Ada”"):
+        interests.parse_authors("Ada")  # no partial matches: the digest follows exactly who was named
 
 
 # --- admin ---

@@ -3,6 +3,7 @@
 import io
 
 import pytest
+from conftest import digest_subscription
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -29,7 +30,7 @@ def write(tmp_path, text: str, name: str = "list.csv", encoding: str = "utf-8"):
 
 
 def subscriptions() -> dict[str, Subscription]:
-    return {s.email: s for s in Subscription.objects.all()}
+    return {s.email: s for s in Subscription.objects.select_related("interests")}
 
 
 def test_a_list_confirmed_elsewhere_is_imported_active(tmp_path):
@@ -47,15 +48,18 @@ def test_a_list_confirmed_elsewhere_is_imported_active(tmp_path):
     ada = found["ada@example.org"]
     assert (ada.status, ada.source, ada.frequency) == ("active", "import", "daily")
     assert ada.confirmed_at is not None
-    assert ada.categories == ["cs.CL", "cs.LG"]
-    assert ada.saved_searches == [
+    assert ada.interests.categories == ["cs.CL", "cs.LG"]
+    assert ada.interests.saved_searches == [
         {"q": "retrieval augmented generation", "mode": "keyword"},
         {"q": "long context", "mode": "keyword"},
     ]
     alan = found["alan@example.org"]
-    assert alan.frequency == "weekly" and alan.categories == ["hep-th", "math.AP"]
-    assert [s["q"] for s in alan.saved_searches] == ["diffusion", "robotics"]  # no semicolon: spaces separate
-    assert found["grace@example.org"].categories == [] and found["grace@example.org"].saved_searches == []
+    assert alan.frequency == "weekly" and alan.interests.categories == ["hep-th", "math.AP"]
+    assert [s["q"] for s in alan.interests.saved_searches] == ["diffusion", "robotics"]  # no semicolon: spaces separate
+    assert (
+        found["grace@example.org"].interests.categories == []
+        and found["grace@example.org"].interests.saved_searches == []
+    )
 
 
 def test_bad_lines_are_reported_by_number_and_the_good_ones_imported(tmp_path):
@@ -94,9 +98,9 @@ def test_bad_lines_are_reported_by_number_and_the_good_ones_imported(tmp_path):
 
 
 def test_an_existing_subscriber_is_updated_not_duplicated_and_an_unsubscribed_one_left_alone(tmp_path):
-    Subscription.objects.create(email="ada@example.org", status="pending", categories=["cs.AI"], hour=6)
-    Subscription.objects.create(email="alan@example.org", status="unsubscribed")
-    Subscription.objects.create(email="grace@example.org", status="active", categories=["cs.PL"])
+    digest_subscription(email="ada@example.org", status="pending", categories=["cs.AI"], hour=6)
+    digest_subscription(email="alan@example.org", status="unsubscribed")
+    digest_subscription(email="grace@example.org", status="active", categories=["cs.PL"])
     path = write(
         tmp_path,
         "email,frequency,categories\nada@example.org,weekly,cs.CL\nalan@example.org,daily,cs.LG\ngrace@example.org,daily\n",
@@ -111,9 +115,9 @@ def test_an_existing_subscriber_is_updated_not_duplicated_and_an_unsubscribed_on
     )
     assert Subscription.objects.count() == 3
     ada = subscriptions()["ada@example.org"]
-    assert (ada.status, ada.frequency, ada.categories, ada.hour) == ("active", "weekly", ["cs.CL"], 6)
+    assert (ada.status, ada.frequency, ada.interests.categories, ada.hour) == ("active", "weekly", ["cs.CL"], 6)
     assert subscriptions()["alan@example.org"].status == "unsubscribed"
-    assert subscriptions()["grace@example.org"].categories == []
+    assert subscriptions()["grace@example.org"].interests.categories == []
 
 
 def test_a_file_without_the_header_imports_nothing(tmp_path):
@@ -142,20 +146,20 @@ def test_a_file_that_is_missing_or_not_utf8_is_a_clear_error(tmp_path):
 
 
 def test_export_writes_the_active_subscribers_in_a_form_import_reads_back(tmp_path):
-    Subscription.objects.create(
+    digest_subscription(
         email="ada@example.org",
         status="active",
         frequency="weekly",
         categories=["cs.CL", "cs.LG"],
         saved_searches=[{"q": "long context", "mode": "hybrid"}],
     )
-    Subscription.objects.create(
+    digest_subscription(
         email="alan@example.org",
         status="active",
         saved_searches=[{"q": "-survey transformers", "mode": "keyword"}, {"q": "=cmd|x", "mode": "keyword"}],
     )
-    Subscription.objects.create(email="grace@example.org", status="unsubscribed", categories=["cs.PL"])
-    Subscription.objects.create(email="linus@example.org", status="pending")
+    digest_subscription(email="grace@example.org", status="unsubscribed", categories=["cs.PL"])
+    digest_subscription(email="linus@example.org", status="pending")
     exported = tmp_path / "out.csv"
     status, out, _ = run("export", "--output", str(exported))
     assert status == 0 and out.strip() == f"2 active subscribers written to {exported}."
@@ -164,17 +168,23 @@ def test_export_writes_the_active_subscribers_in_a_form_import_reads_back(tmp_pa
         "ada@example.org,weekly,cs.CL cs.LG,long context;,active\n"
         "alan@example.org,daily,,'-survey transformers; =cmd|x,active\n"  # a spreadsheet must not run it
     )
-    before = {e: (s.frequency, s.categories, [q["q"] for q in s.saved_searches]) for e, s in subscriptions().items()}
+    before = {
+        e: (s.frequency, s.interests.categories, [q["q"] for q in s.interests.saved_searches])
+        for e, s in subscriptions().items()
+    }
 
     Subscription.objects.all().delete()
     status, out, err = run("import", str(exported))
     assert (status, err) == (0, "") and out.strip() == "2 new subscribers imported, 0 existing updated."
-    after = {e: (s.frequency, s.categories, [q["q"] for q in s.saved_searches]) for e, s in subscriptions().items()}
+    after = {
+        e: (s.frequency, s.interests.categories, [q["q"] for q in s.interests.saved_searches])
+        for e, s in subscriptions().items()
+    }
     assert after == {e: v for e, v in before.items() if e in ("ada@example.org", "alan@example.org")}
 
 
 def test_export_to_standard_output(tmp_path):
-    Subscription.objects.create(email="ada@example.org", status="active")
+    digest_subscription(email="ada@example.org", status="active")
     status, out, err = run("export")
     assert out == "email,frequency,categories,keywords,status\nada@example.org,daily,,,active\n"
     assert err.strip() == "1 active subscriber exported."

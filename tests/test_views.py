@@ -444,8 +444,14 @@ def test_broad_queries_rank_every_match_whatever_its_age(client, corpus, monkeyp
     # 200 newer papers that mention the word once in a long abstract: the old paper with it in its title still
     # ranks first, as BM25 says, however many newer matches there are.
     rows = [
-        {"id": f"2607.{n:05d}", "title": f"Filler {n}", "abstract": "learning " + "padding words " * 60,
-         "authors": ["Someone"], "categories": ["cs.LG"], "first_listed": "2026-07-01"}
+        {
+            "id": f"2607.{n:05d}",
+            "title": f"Filler {n}",
+            "abstract": "learning " + "padding words " * 60,
+            "authors": ["Someone"],
+            "categories": ["cs.LG"],
+            "first_listed": "2026-07-01",
+        }
         for n in range(200)
     ]
     import orjson

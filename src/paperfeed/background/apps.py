@@ -8,12 +8,11 @@ class BackgroundConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from paperfeed.papers.signals import papers_loaded
+        from paperfeed.background import upkeep
+        from paperfeed.papers.signals import papers_loaded, upkeep_wanted
 
-        papers_loaded.connect(_ask_for_upkeep, dispatch_uid="paperfeed.background.upkeep")
+        def ask_for_upkeep(**kwargs) -> None:
+            upkeep.request()
 
-
-def _ask_for_upkeep(**kwargs) -> None:
-    from paperfeed.background import upkeep
-
-    upkeep.request()
+        papers_loaded.connect(ask_for_upkeep, dispatch_uid="paperfeed.background.upkeep", weak=False)
+        upkeep_wanted.connect(ask_for_upkeep, dispatch_uid="paperfeed.background.upkeep-wanted", weak=False)

@@ -11,6 +11,10 @@ import logging
 from functools import cache
 
 from paperfeed.background.queue import enqueue_once, task
+from paperfeed.core.embedder import MiniLMEmbedder, ModelError
+from paperfeed.papers.retrieval import sync_keyword_index
+from paperfeed.papers.services.embedding import embed_pending
+from paperfeed.recommend.services.training import background_pass
 
 log = logging.getLogger(__name__)
 
@@ -18,8 +22,6 @@ log = logging.getLogger(__name__)
 @cache
 def _embedder():
     """One embedder per worker process, on one core: workers share the box with web processes."""
-    from paperfeed.core.embedder import MiniLMEmbedder
-
     return MiniLMEmbedder(threads=1)
 
 
@@ -36,11 +38,6 @@ def request() -> bool:
 
 @task()
 def upkeep() -> str:
-    from paperfeed.core.embedder import ModelError
-    from paperfeed.papers.retrieval import sync_keyword_index
-    from paperfeed.papers.services.embedding import embed_pending
-    from paperfeed.recommend.services.training import background_pass
-
     done = []
     keyword = sync_keyword_index()
     if keyword.papers:

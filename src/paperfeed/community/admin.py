@@ -9,7 +9,7 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from paperfeed.community import papers_admin  # noqa: F401 - registers the papers' models with their moderation
-from paperfeed.community.models import AuthorClaim, Collection, CollectionItem, Comment, Profile
+from paperfeed.community.models import AuthorClaim, Collection, CollectionItem, Comment, Interests, Profile
 from paperfeed.community.services import moderation, people
 
 User = get_user_model()
@@ -78,6 +78,18 @@ class ProfileAdmin(admin.ModelAdmin):
 
 
 # --- comments ---
+
+
+@admin.register(Interests)
+class InterestsAdmin(admin.ModelAdmin):
+    """What a member or an email subscriber follows (their digest's subscription links here)."""
+
+    list_display = ["__str__", "user"]
+    list_select_related = ["user"]
+    search_fields = ["user__username", "user__email", "subscription__email"]
+    raw_id_fields = ["user"]
+    autocomplete_fields = ["authors", "organizations"]  # searched through the papers admin (by name)
+    show_full_result_count = False
 
 
 @admin.register(Comment)

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from paperfeed.papers.models import Author, Paper
+from paperfeed.papers.models import Author, Organization, Paper
 
 
 class Profile(models.Model):
@@ -23,6 +23,35 @@ class Profile(models.Model):
 
     def __str__(self) -> str:
         return self.display_name or str(self.user)
+
+
+class Interests(models.Model):
+    """What someone follows: categories, saved searches, authors, organizations, and words a paper must or must not
+    hold. A member's (For you reads them, and their digest if they take one), or an anonymous email subscriber's
+    (their digest's, digests.Subscription.interests)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="interests",
+        help_text="Empty for an anonymous email subscriber.",
+    )
+    categories = models.JSONField(default=list, blank=True, help_text="arXiv categories, e.g. cs.CL.")
+    saved_searches = models.JSONField(
+        default=list, blank=True, help_text='Searches to follow: [{"q": "…", "mode": "keyword|semantic|hybrid"}].'
+    )
+    authors = models.ManyToManyField(Author, blank=True, related_name="followers")
+    organizations = models.ManyToManyField(Organization, blank=True, related_name="followers")
+    include_keywords = models.JSONField(default=list, blank=True, help_text="Only papers with one of these words.")
+    exclude_keywords = models.JSONField(default=list, blank=True, help_text="Never papers with any of these words.")
+
+    class Meta:
+        verbose_name_plural = "interests"
+
+    def __str__(self) -> str:
+        return f"interests of {self.user or 'an email subscriber'}"
 
 
 class Comment(models.Model):

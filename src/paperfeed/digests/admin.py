@@ -12,8 +12,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     search_fields = ["email", "user__username"]
     date_hierarchy = "created_at"
-    raw_id_fields = ["user"]
-    autocomplete_fields = ["authors", "organizations"]  # searched through the papers admin (by name)
+    raw_id_fields = ["user", "interests"]  # what it brings is edited on the interests' own page (community)
     readonly_fields = ["created_at", "confirmed_at", "unsubscribed_at"]
     show_full_result_count = False  # a count of every subscriber on each page view is slow on large sites
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
 from django.utils import timezone
 
-from paperfeed.papers.models import Author, Organization
+from paperfeed.community.models import Interests
 
 
 class Subscription(models.Model):
-    """One address's digest and its preferences. An account is optional: an email address is enough."""
+    """One address's digest: when it comes and how long it is. What it brings are `interests` (community), a
+    member's own or the anonymous subscriber's. An account is optional: an email address is enough."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "waiting for the address to be confirmed"
@@ -32,14 +35,12 @@ class Subscription(models.Model):
     time_zone = models.CharField(max_length=64, default="UTC", help_text="An IANA name such as Europe/Paris.")
     hour = models.PositiveSmallIntegerField(default=7, help_text="Local hour (0–23) after which the digest is due.")
     top_trending = models.PositiveSmallIntegerField(default=10, help_text="How many trending papers; 0 for none.")
-    categories = models.JSONField(default=list, blank=True, help_text="arXiv categories, e.g. cs.CL.")
-    saved_searches = models.JSONField(
-        default=list, blank=True, help_text='Searches to follow: [{"q": "…", "mode": "keyword|semantic|hybrid"}].'
+    interests = models.OneToOneField(
+        Interests,
+        on_delete=models.PROTECT,
+        related_name="subscription",
+        help_text="What the digest brings: its member's interests, or the anonymous subscriber's own.",
     )
-    authors = models.ManyToManyField(Author, blank=True, related_name="followers")
-    organizations = models.ManyToManyField(Organization, blank=True, related_name="followers")
-    include_keywords = models.JSONField(default=list, blank=True, help_text="Only papers with one of these words.")
-    exclude_keywords = models.JSONField(default=list, blank=True, help_text="Never papers with any of these words.")
     max_papers = models.PositiveSmallIntegerField(default=20, help_text="At most this many papers per digest.")
     source = models.CharField(max_length=16, default="site", help_text="site, or import for imported lists.")
     created_at = models.DateTimeField(default=timezone.now)
@@ -49,6 +50,22 @@ class Subscription(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email} ({self.frequency}, {self.status})"
+
+    def save(self, *args, **kwargs) -> None:
+        """A subscription always brings someone's interests: its member's (made if they have none yet), or, for an
+        anonymous subscriber, new ones of its own."""
+        if self.interests_id is None:
+            if self.user_id is not None:
+                self.interests, _ = Interests.objects.get_or_create(user_id=self.user_id)
+            else:
+                self.interests = Interests.objects.create()
+        super().save(*args, **kwargs)
+
+
+@receiver(post_delete, sender=Subscription, dispatch_uid="paperfeed.digests.anonymous-interests")
+def _forget_anonymous_interests(sender, instance: Subscription, **kwargs) -> None:
+    """An anonymous subscriber's interests were only their digest's: they go with it (a member's stay theirs)."""
+    Interests.objects.filter(pk=instance.interests_id, user__isnull=True).delete()
 
 
 class Delivery(models.Model):

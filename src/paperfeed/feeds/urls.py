@@ -1,4 +1,4 @@
-"""Feeds (each in RSS 2.0 at .rss and Atom at .atom), BibTeX downloads and the personal data export.
+"""Feeds (each in RSS 2.0 at .rss and Atom at .atom) and BibTeX downloads (a member's data export is the site's).
 
 Included at the site root before the papers routes, so /papers/<id>.bib and /users/…/collections/<slug>.bib
 resolve here before the pages' catch-all patterns.
@@ -54,5 +54,4 @@ urlpatterns = [
     path("users/<name:username>/collections/<name:slug>/feed.<feed:format>", collection, name="feed-collection"),
     path("users/<name:username>/collections/<name:slug>.bib", views.collection_bibtex, name="collection-bibtex"),
     path("papers/<path:arxiv_id>.bib", views.paper_bibtex, name="paper-bibtex"),
-    path("accounts/export.json", views.export_user_data, name="export-user-data"),
 ]

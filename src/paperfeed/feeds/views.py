@@ -1,18 +1,13 @@
-"""Downloads: BibTeX for a paper or a collection, and a member's own data as JSON."""
+"""Downloads: BibTeX for a paper or a collection."""
 
 from __future__ import annotations
 
-import json
-
-from django.contrib.auth.decorators import login_required
-from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
-from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from paperfeed.core.arxiv_ids import parse_arxiv_id
-from paperfeed.feeds import citations, export, lists
+from paperfeed.feeds import citations, lists
 from paperfeed.papers.services import catalog
 
 BIBTEX = "application/x-bibtex; charset=utf-8"
@@ -49,15 +44,4 @@ def collection_bibtex(request: HttpRequest, username: str, slug: str) -> HttpRes
     response = _bibtex(text, citations.bib_filename(collection.slug))
     if not collection.public:
         response["Cache-Control"] = "private"
-    return response
-
-
-@never_cache
-@login_required
-@require_safe
-def export_user_data(request: HttpRequest) -> HttpResponse:
-    data = export.user_data(request.user, _site_url(request))
-    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
-    response = HttpResponse(body + "\n", content_type="application/json; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(True, export.filename(request.user))
     return response

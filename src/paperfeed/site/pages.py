@@ -3,10 +3,16 @@ site shell because a page draws on several apps (a paper's page shows its discus
 
 from __future__ import annotations
 
+import json
+
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import BadRequest
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from paperfeed.community.services import collections as saved_collections
@@ -21,6 +27,7 @@ from paperfeed.papers.services import listing as listings
 from paperfeed.papers.services.cards import cards_for_ids
 from paperfeed.papers.services.search import search_papers
 from paperfeed.papers.services.trending import trending as trending_papers
+from paperfeed.site import export
 from paperfeed.web import page_number
 
 
@@ -109,3 +116,15 @@ def search(request: HttpRequest) -> HttpResponse:
     if wanted.is_browse or wanted.is_search:  # a category's link on a card lists its newest papers
         context["results"] = search_papers(wanted)
     return render(request, "papers/search.html", context)
+
+
+@never_cache
+@login_required
+@require_safe
+def export_user_data(request: HttpRequest) -> HttpResponse:
+    """A member's own data, from every app, as one JSON file (site.export)."""
+    data = export.user_data(request.user, request.build_absolute_uri("/").rstrip("/"))
+    body = json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    response = HttpResponse(body + "\n", content_type="application/json; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, export.filename(request.user))
+    return response

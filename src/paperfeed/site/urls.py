@@ -20,6 +20,7 @@ urlpatterns = [
     path("trending", pages.trending, name="trending"),
     path("search", pages.search, name="search"),
     path("papers/<paper:arxiv_id>", pages.paper_detail, name="paper"),
+    path("accounts/export.json", pages.export_user_data, name="export-user-data"),
 ]
 
 handler400 = "paperfeed.site.views.bad_request"

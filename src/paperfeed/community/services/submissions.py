@@ -17,7 +17,6 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from paperfeed.background import upkeep
 from paperfeed.community.services import throttle
 from paperfeed.community.services.permissions import posting_problem
 from paperfeed.core.arxiv_ids import ArxivId, parse_arxiv_id
@@ -28,6 +27,7 @@ from paperfeed.papers.services.ingest import IngestError, arxiv_client
 from paperfeed.papers.services.ingest.arxiv_api import fetch_papers
 from paperfeed.papers.services.ingest.http import FetchError
 from paperfeed.papers.services.loading import LoadSummary, PaperLoader
+from paperfeed.papers.signals import papers_loaded
 
 logger = logging.getLogger(__name__)
 
@@ -147,7 +147,7 @@ def submit_paper(user: AbstractBaseUser, text: str, today: date | None = None) -
                     created_at=now,
                 )
             if records:
-                upkeep.request()  # a worker embeds the new paper for search by meaning
+                papers_loaded.send(sender=Paper)  # a worker embeds the new paper for search by meaning
             return Submission(entry, fetched=bool(records))
         except IntegrityError:
             # Someone else submitted it (or stored the paper) a moment ago: say who, or try once more.

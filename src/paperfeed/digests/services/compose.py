@@ -17,16 +17,16 @@ search. Per subscriber, composing is set arithmetic over those.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from functools import lru_cache
 
 from django.db.models import Max
 from django.utils import timezone
 
+from paperfeed.community.models import Interests
+from paperfeed.core.keywords import has_keyword, normalize_keyword
 from paperfeed.digests.models import Delivery, Subscription
 from paperfeed.digests.services.schedule import (
     DAILY,
@@ -42,6 +42,7 @@ from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization
 from paperfeed.papers.retrieval import SearchRequest, matches
 from paperfeed.papers.services.cards import PaperCard, cards_for_ids, with_upvotes
 from paperfeed.papers.services.trending import TRENDING_SIZE, trending
+from paperfeed.recommend.services.ranking import DigestRecommender
 
 # Papers sent in digests of periods older than this may come again (by then they are neither trending nor on a
 # recent list).
@@ -144,42 +145,48 @@ def histories(periods: dict[int, DigestPeriod]) -> dict[int, History]:
     return {sid: History(frozenset(sent.get(sid, ())), through.get(sid)) for sid in ids}
 
 
+def sent_to_member(user, now: datetime) -> set[int]:
+    """The papers the member's digest sent them in the last SENT_MEMORY days (For you leaves them out)."""
+    rows = Delivery.objects.filter(
+        subscription__user=user, claimed_at__gte=now - SENT_MEMORY, status=Delivery.Status.SENT
+    ).values_list("papers", flat=True)
+    return {pid for papers in rows for pid in papers or () if isinstance(pid, int)}
+
+
 def follows(subscription_ids: Sequence[int]) -> dict[int, Follows]:
-    """The authors and organizations each subscription follows, in two queries."""
+    """The authors and organizations each subscription's interests follow, in a few queries."""
+    interests_of = (
+        dict(Subscription.objects.filter(pk__in=subscription_ids).values_list("pk", "interests_id"))
+        if len(subscription_ids) <= CHUNK
+        else _interests_ids(subscription_ids)
+    )
     authors: dict[int, set[int]] = defaultdict(set)
     organizations: dict[int, set[int]] = defaultdict(set)
-    author_links = Subscription.authors.through.objects
-    organization_links = Subscription.organizations.through.objects
-    for start in range(0, len(subscription_ids), CHUNK):
-        chunk = subscription_ids[start : start + CHUNK]
-        for sid, aid in author_links.filter(subscription_id__in=chunk).values_list("subscription_id", "author_id"):
-            authors[sid].add(aid)
-        for sid, oid in organization_links.filter(subscription_id__in=chunk).values_list(
-            "subscription_id", "organization_id"
+    author_links = Interests.authors.through.objects
+    organization_links = Interests.organizations.through.objects
+    ids = sorted(set(interests_of.values()))
+    for start in range(0, len(ids), CHUNK):
+        chunk = ids[start : start + CHUNK]
+        for iid, aid in author_links.filter(interests_id__in=chunk).values_list("interests_id", "author_id"):
+            authors[iid].add(aid)
+        for iid, oid in organization_links.filter(interests_id__in=chunk).values_list(
+            "interests_id", "organization_id"
         ):
-            organizations[sid].add(oid)
+            organizations[iid].add(oid)
     return {
-        sid: Follows(frozenset(authors.get(sid, ())), frozenset(organizations.get(sid, ()))) for sid in subscription_ids
+        sid: Follows(
+            frozenset(authors.get(interests_of.get(sid), ())), frozenset(organizations.get(interests_of.get(sid), ()))
+        )
+        for sid in subscription_ids
     }
 
 
-# --- keywords ---
-
-
-def normalize_keyword(word: str) -> str:
-    """A keyword as matched: lower case, inner whitespace collapsed, control characters gone."""
-    return " ".join(re.sub(r"[\x00-\x1f\x7f]", " ", str(word)).split()).lower()
-
-
-@lru_cache(maxsize=4096)
-def _keyword_pattern(keyword: str) -> re.Pattern[str]:
-    words = [re.escape(w) for w in keyword.split()]
-    return re.compile(r"(?<!\w)" + r"\s+".join(words) + r"(?!\w)")
-
-
-def has_keyword(text: str, keywords: Iterable[str]) -> bool:
-    """Whether lower-cased `text` holds one of the keywords as a whole word or phrase."""
-    return any(_keyword_pattern(k).search(text) for k in keywords if k)
+def _interests_ids(subscription_ids: Sequence[int]) -> dict[int, int]:
+    found: dict[int, int] = {}
+    for start in range(0, len(subscription_ids), CHUNK):
+        chunk = subscription_ids[start : start + CHUNK]
+        found.update(Subscription.objects.filter(pk__in=chunk).values_list("pk", "interests_id"))
+    return found
 
 
 # --- the papers of one period, shared by every subscriber whose digest covers the same list days ---
@@ -270,8 +277,6 @@ class DigestComposer:
     def recommender(self):
         """The run's For you ranker (paperfeed.recommend), made when the first digest needs it."""
         if self._recommender is None:
-            from paperfeed.recommend.services.ranking import DigestRecommender
-
             self._recommender = DigestRecommender()
         return self._recommender
 
@@ -347,8 +352,8 @@ class DigestComposer:
             papers=self.period_papers(window),
             history=history,
             followed=followed,
-            include=[k for k in map(normalize_keyword, subscription.include_keywords or ()) if k],
-            exclude=[k for k in map(normalize_keyword, subscription.exclude_keywords or ()) if k],
+            include=[k for k in map(normalize_keyword, subscription.interests.include_keywords or ()) if k],
+            exclude=[k for k in map(normalize_keyword, subscription.interests.exclude_keywords or ()) if k],
             limit=subscription.max_papers,
         )
         chosen = [self._choose(section, reader) for section in sections]

@@ -241,7 +241,9 @@ def record_bounce(delivery: Delivery, subscription: Subscription, reason: str) -
 
 def due_digests(now: datetime, frequency: str | None = None) -> list[DueDigest]:
     """Every active subscription whose digest is due at `now` and not yet sent (nor being sent by a live run)."""
-    subscriptions = Subscription.objects.filter(status=Subscription.Status.ACTIVE).order_by("id")
+    subscriptions = (
+        Subscription.objects.filter(status=Subscription.Status.ACTIVE).select_related("interests").order_by("id")
+    )
     if frequency:
         subscriptions = subscriptions.filter(frequency=frequency)
     candidates: list[tuple[Subscription, DigestPeriod]] = []

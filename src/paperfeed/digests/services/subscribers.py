@@ -30,16 +30,16 @@ from pathlib import Path
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from paperfeed.core.search_query import parse_query
-from paperfeed.digests.models import Subscription
-from paperfeed.digests.services.subscriptions import (
+from paperfeed.community.services.interests import (
     MAX_CATEGORIES,
     MAX_SAVED_SEARCHES,
     MAX_SEARCH_CHARS,
     PreferenceError,
-    clean_address,
     normalize_category,
 )
+from paperfeed.core.search_query import parse_query
+from paperfeed.digests.models import Subscription
+from paperfeed.digests.services.preferences import clean_address
 
 REQUIRED = ("email", "frequency")
 OPTIONAL = ("categories", "keywords", "status")
@@ -221,14 +221,16 @@ def _save(row: Row, report: ImportReport) -> None:
             return
         subscription = existing or Subscription(email=row.email, source="import")
         subscription.frequency = row.frequency
-        if row.categories is not None:
-            subscription.categories = row.categories
-        if row.keywords is not None:
-            subscription.saved_searches = [{"q": k, "mode": "keyword"} for k in row.keywords]
         if subscription.status != Subscription.Status.ACTIVE:
             subscription.status = Subscription.Status.ACTIVE
             subscription.confirmed_at = timezone.now()
-        subscription.save()
+        subscription.save()  # with interests of its own when new
+        interests = subscription.interests
+        if row.categories is not None:
+            interests.categories = row.categories
+        if row.keywords is not None:
+            interests.saved_searches = [{"q": k, "mode": "keyword"} for k in row.keywords]
+        interests.save(update_fields=["categories", "saved_searches"])
     if existing is None:
         report.created.append(row.email)
     else:
@@ -269,7 +271,7 @@ def export_csv(out: io.TextIOBase) -> int:
     rows = (
         Subscription.objects.filter(status=Subscription.Status.ACTIVE)
         .order_by("email")
-        .values_list("email", "frequency", "categories", "saved_searches")
+        .values_list("email", "frequency", "interests__categories", "interests__saved_searches")
     )
     for email, frequency, categories, searches in rows.iterator(chunk_size=2000):
         queries = [s.get("q", "") if isinstance(s, dict) else str(s) for s in searches or ()]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from django import template
 
+from paperfeed.community.services import interests
 from paperfeed.digests.services import subscriptions as subs
 
 register = template.Library()
@@ -19,11 +20,11 @@ def digest_follow(context, target) -> dict:
     subscription = subs.active_subscription(user) if user is not None else None
     return {
         "target": target,
-        "kind": subs.follow_kind(target),
-        "what": subs.new_papers_of(target),
+        "kind": interests.follow_kind(target),
+        "what": interests.new_papers_of(target),
         "signed_in": bool(user and user.is_authenticated),
         "subscribed": subscription is not None,
-        "following": subscription is not None and subs.is_following(subscription, target),
+        "following": subscription is not None and interests.is_following(subscription.interests, target),
         "next": request.get_full_path() if request is not None else "",
         "csrf_token": context.get("csrf_token"),
     }

@@ -6,15 +6,16 @@ from collections.abc import Callable
 
 from django import forms
 
+from paperfeed.community.services import interests
 from paperfeed.digests.models import Subscription
-from paperfeed.digests.services import subscriptions as subs
+from paperfeed.digests.services import preferences as prefs
 
 
 def _checked(parse: Callable[[str], object], value: str) -> object:
     """What `parse` makes of the value, its PreferenceError turned into the field's error."""
     try:
         return parse(value)
-    except subs.PreferenceError as error:
+    except interests.PreferenceError as error:
         raise forms.ValidationError(str(error)) from None
 
 
@@ -39,7 +40,7 @@ class SubscribeForm(forms.Form):
     )
 
     def clean_email(self) -> str:
-        return _checked(subs.clean_address, self.cleaned_data["email"])
+        return _checked(prefs.clean_address, self.cleaned_data["email"])
 
 
 class PreferencesForm(forms.Form):
@@ -54,7 +55,7 @@ class PreferencesForm(forms.Form):
     weekday = forms.TypedChoiceField(
         label="Day of the week",
         coerce=int,
-        choices=list(enumerate(subs.WEEKDAYS)),
+        choices=list(enumerate(prefs.WEEKDAYS)),
         help_text="For a weekly digest.",
         error_messages={"invalid_choice": "Choose a day of the week.", "required": "Choose a day of the week."},
     )
@@ -75,9 +76,9 @@ class PreferencesForm(forms.Form):
     top_trending = forms.IntegerField(
         label="Trending papers",
         min_value=0,
-        max_value=subs.MAX_TOP_TRENDING,
+        max_value=prefs.MAX_TOP_TRENDING,
         help_text="How many of the site's trending papers to include; 0 for none.",
-        error_messages=_number(0, subs.MAX_TOP_TRENDING, "a number of trending papers"),
+        error_messages=_number(0, prefs.MAX_TOP_TRENDING, "a number of trending papers"),
     )
     categories = forms.CharField(
         label="arXiv categories",
@@ -127,44 +128,46 @@ class PreferencesForm(forms.Form):
     max_papers = forms.IntegerField(
         label="Papers per digest, at most",
         min_value=1,
-        max_value=subs.MAX_PAPERS,
+        max_value=prefs.MAX_PAPERS,
         help_text="When more papers qualify, the longer of the two sections (trending, new) is cut first.",
-        error_messages=_number(1, subs.MAX_PAPERS, "a number of papers"),
+        error_messages=_number(1, prefs.MAX_PAPERS, "a number of papers"),
     )
 
     def clean_time_zone(self) -> str:
-        return _checked(subs.parse_time_zone, self.cleaned_data["time_zone"])
+        return _checked(prefs.parse_time_zone, self.cleaned_data["time_zone"])
 
     def clean_categories(self) -> list[str]:
-        return _checked(subs.parse_categories, self.cleaned_data["categories"])
+        return _checked(interests.parse_categories, self.cleaned_data["categories"])
 
     def clean_saved_searches(self) -> list[dict[str, str]]:
-        return _checked(subs.parse_saved_searches, self.cleaned_data["saved_searches"])
+        return _checked(interests.parse_saved_searches, self.cleaned_data["saved_searches"])
 
     def clean_authors(self) -> list:
-        return _checked(subs.parse_authors, self.cleaned_data["authors"])
+        return _checked(interests.parse_authors, self.cleaned_data["authors"])
 
     def clean_organizations(self) -> list:
-        return _checked(subs.parse_organizations, self.cleaned_data["organizations"])
+        return _checked(interests.parse_organizations, self.cleaned_data["organizations"])
 
     def clean_include_keywords(self) -> list[str]:
-        return _checked(subs.parse_keywords, self.cleaned_data["include_keywords"])
+        return _checked(interests.parse_keywords, self.cleaned_data["include_keywords"])
 
     def clean_exclude_keywords(self) -> list[str]:
-        return _checked(subs.parse_keywords, self.cleaned_data["exclude_keywords"])
+        return _checked(interests.parse_keywords, self.cleaned_data["exclude_keywords"])
 
-    def preferences(self) -> subs.Preferences:
+    def preferences(self) -> prefs.Preferences:
         """The checked preferences (call after is_valid())."""
-        return subs.Preferences(**{name: self.cleaned_data[name] for name in self.fields})
+        return prefs.Preferences(**{name: self.cleaned_data[name] for name in self.fields})
 
     @classmethod
     def for_subscription(cls, subscription: Subscription, data: object = None, add=None) -> PreferencesForm:
         """The form filled in with the subscription's preferences (or bound to `data` if posted); `add`: an author
         or organization to add to the follows shown (a link from its page), saved when the form is."""
-        initial = subs.preferences_as_text(subs.preferences_of(subscription))
-        return cls(data, initial=subs.with_follow_added(initial, add))
+        initial = prefs.preferences_as_text(prefs.preferences_of(subscription))
+        return cls(data, initial=interests.with_follow_added(initial, add))
 
 
 def default_preferences_form(data: object = None, add=None) -> PreferencesForm:
     """The form with the defaults a new subscription gets (and `add` followed, as for_subscription)."""
-    return PreferencesForm(data, initial=subs.with_follow_added(subs.preferences_as_text(subs.Preferences()), add))
+    return PreferencesForm(
+        data, initial=interests.with_follow_added(prefs.preferences_as_text(prefs.Preferences()), add)
+    )

@@ -15,9 +15,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 from django.views.decorators.http import require_safe
 
+from paperfeed.community.services import interests
 from paperfeed.digests.models import Subscription
+from paperfeed.digests.services import preferences as prefs
 from paperfeed.digests.services import sending
-from paperfeed.digests.services import subscriptions as subs
 
 # The HTML part may only style itself and show images; it runs nothing, loads nothing else, submits nothing, and
 # may be framed by this site's preview page alone.
@@ -44,8 +45,8 @@ def staff_only(view):
 def _find(typed: str) -> tuple[Subscription | None, str | None, int]:
     """The subscription an address names, or what to tell the staff member and the status to answer with."""
     try:
-        address = subs.clean_address(typed)
-    except subs.PreferenceError as error:
+        address = prefs.clean_address(typed)
+    except interests.PreferenceError as error:
         return None, str(error), 400
     found = Subscription.objects.filter(email=address).first()
     if found is None:
@@ -69,7 +70,7 @@ def preview(request: HttpRequest) -> HttpResponse:
         "subscription": subscription,
         "digest": shown.digest,
         "message": shown.message,
-        "schedule": subs.describe_schedule(subscription),
+        "schedule": prefs.describe_schedule(subscription),
         "html_src": reverse("digest-preview-html") + "?" + urlencode({"email": subscription.email}),
     }
     if shown.message is not None:

@@ -12,9 +12,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from paperfeed.community.services import interests
 from paperfeed.community.services.accounts import client_ip
 from paperfeed.digests.models import Subscription
-from paperfeed.digests.services import links
+from paperfeed.digests.services import links, notices
+from paperfeed.digests.services import preferences as prefs
 from paperfeed.digests.services import subscriptions as subs
 from paperfeed.digests.views.forms import PreferencesForm, SubscribeForm, default_preferences_form
 from paperfeed.papers.models import Organization
@@ -26,7 +28,7 @@ GET_POST = ["GET", "HEAD", "POST"]
 def _page(request: HttpRequest, template: str, context: dict, status: int = 200) -> HttpResponse:
     """Render a digest page; every page with the preferences form gets the time-zone suggestions."""
     if "form" in context and isinstance(context["form"], PreferencesForm):
-        context["time_zones"] = subs.time_zone_names()
+        context["time_zones"] = prefs.time_zone_names()
     return render(request, f"digests/{template}", context, status=status)
 
 
@@ -58,13 +60,13 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     address = subscribe_form.cleaned_data["email"]
     outcome = subs.subscribe(address, client_ip(request), user, form.preferences() if with_preferences else None)
     if outcome is subs.Outcome.SUBSCRIBED:
-        schedule = subs.describe_schedule(user.subscription)
+        schedule = prefs.describe_schedule(user.subscription)
         messages.success(request, f"You are subscribed: the digest comes to {address} {schedule}.")
         return redirect("digest-settings")
     if outcome is subs.Outcome.ALREADY_SUBSCRIBED:
         messages.info(request, f"{address} already gets the digest. Here are its preferences.")
         return redirect("digest-settings")
-    context = {"email": address, "days": subs.confirm_days(), "per_hour": subs.EMAILS_PER_ADDRESS.limit}
+    context = {"email": address, "days": notices.confirm_days(), "per_hour": subs.EMAILS_PER_ADDRESS.limit}
     return _page(request, "subscribe_sent.html", context)
 
 
@@ -81,7 +83,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             messages.success(
                 request,
                 f"Thank you: {subscription.email} is confirmed. The digest comes "
-                f"{subs.describe_schedule(subscription)}. Choose below what it brings.",
+                f"{prefs.describe_schedule(subscription)}. Choose below what it brings.",
             )
         else:
             messages.info(request, f"{subscription.email} was already confirmed: nothing has changed.")
@@ -102,17 +104,17 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST" and "resubscribe" in request.POST:
         # The link came in a mail to this address: following it proves the address, as confirming does.
         subs.confirm(subscription)
-        messages.success(request, f"Welcome back: the digest comes {subs.describe_schedule(subscription)}.")
+        messages.success(request, f"Welcome back: the digest comes {prefs.describe_schedule(subscription)}.")
         return redirect(request.path)
     form = PreferencesForm.for_subscription(subscription, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        subs.save_preferences(subscription, form.preferences())
+        prefs.save_preferences(subscription, form.preferences())
         messages.success(request, _saved_message(subscription))
         return redirect(request.path)
     context = {
         "subscription": subscription,
         "form": form,
-        "schedule": subs.describe_schedule(subscription),
+        "schedule": prefs.describe_schedule(subscription),
         "unsubscribe_path": _path("unsubscribe", subscription),
     }
     return _page(request, "manage.html", context, status=400 if form.errors else 200)
@@ -120,7 +122,7 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
 
 def _saved_message(subscription: Subscription) -> str:
     if subscription.status == Subscription.Status.ACTIVE:
-        return f"Your preferences are saved. The digest comes {subs.describe_schedule(subscription)}."
+        return f"Your preferences are saved. The digest comes {prefs.describe_schedule(subscription)}."
     return "Your preferences are saved. No digest is sent to this address until you subscribe again."
 
 
@@ -154,21 +156,19 @@ def account_digest(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         if subscription.pk is not None and subscription.status == Subscription.Status.ACTIVE:
-            subs.save_preferences(subscription, form.preferences())
+            prefs.save_preferences(subscription, form.preferences())
             messages.success(request, _saved_message(subscription))
         else:
             subs.start_for_account(subscription, form.preferences())
-            messages.success(
-                request,
-                f"You are subscribed: the digest comes to {subscription.email} {subs.describe_schedule(subscription)}.",
-            )
+            schedule = prefs.describe_schedule(subscription)
+            messages.success(request, f"You are subscribed: the digest comes to {subscription.email} {schedule}.")
         return redirect("digest-settings")
     active = subscription.pk is not None and subscription.status == Subscription.Status.ACTIVE
     context = {
         "subscription": subscription,
         "form": form,
         "active": active,
-        "schedule": subs.describe_schedule(subscription),
+        "schedule": prefs.describe_schedule(subscription),
         "unsubscribe_path": _path("unsubscribe", subscription) if active else None,
     }
     return _page(request, "settings.html", context, status=400 if form.errors else 200)
@@ -178,7 +178,7 @@ def _asked_to_follow(request: HttpRequest):
     """The author or organization a link from its page asks to add to the form (?author=ID or ?organization=ID)."""
     for kind in ("author", "organization"):
         if kind in request.GET:
-            return subs.follow_target(kind, request.GET[kind])
+            return interests.follow_target(kind, request.GET[kind])
     return None
 
 
@@ -189,7 +189,7 @@ def follow(request: HttpRequest) -> HttpResponse:
 
     Without an active digest, the member is taken to the digest settings with it filled in, to subscribe there."""
     kind = request.POST.get("kind", "")
-    target = subs.follow_target(kind, request.POST.get("id"))
+    target = interests.follow_target(kind, request.POST.get("id"))
     if target is None:
         raise Http404("There is no such author or organization.")
     back = safe_next(request, _page_of(target))
@@ -197,15 +197,15 @@ def follow(request: HttpRequest) -> HttpResponse:
     if subscription is None or not subs.email_verified(request.user):
         return redirect(f"{reverse('digest-settings')}?{kind}={target.pk}")
     if request.POST.get("action") == "unfollow":
-        subs.unfollow(subscription, target)
-        messages.success(request, f"New papers {subs.new_papers_of(target)} are no longer in your digest.")
+        interests.unfollow(subscription.interests, target)
+        messages.success(request, f"New papers {interests.new_papers_of(target)} are no longer in your digest.")
         return redirect(back)
     try:
-        subs.follow(subscription, target)
-    except subs.PreferenceError as error:
+        interests.follow(subscription.interests, target)
+    except interests.PreferenceError as error:
         messages.error(request, str(error))
     else:
-        messages.success(request, f"New papers {subs.new_papers_of(target)} will be in your digest.")
+        messages.success(request, f"New papers {interests.new_papers_of(target)} will be in your digest.")
     return redirect(back)
 
 

@@ -427,4 +427,3 @@ class Marker:
             if start < 0 or start + len(fragment) < len(abstract):
                 snippet_html += "…"
         return Marked(title_html or escape(title), snippet_html)
-

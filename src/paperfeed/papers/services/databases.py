@@ -101,11 +101,24 @@ def libpq_environment(db: dict) -> dict[str, str]:
     """PG* variables for pg_dump and pg_restore: the connection, password included, never on their command line
     (where `ps` would show it)."""
     names = {
-        "host": "PGHOST", "hostaddr": "PGHOSTADDR", "port": "PGPORT", "user": "PGUSER", "password": "PGPASSWORD",
-        "dbname": "PGDATABASE", "passfile": "PGPASSFILE", "sslmode": "PGSSLMODE", "sslcert": "PGSSLCERT",
-        "sslkey": "PGSSLKEY", "sslrootcert": "PGSSLROOTCERT", "sslcrl": "PGSSLCRL", "service": "PGSERVICE",
-        "connect_timeout": "PGCONNECT_TIMEOUT", "options": "PGOPTIONS", "application_name": "PGAPPNAME",
-        "target_session_attrs": "PGTARGETSESSIONATTRS", "channel_binding": "PGCHANNELBINDING",
+        "host": "PGHOST",
+        "hostaddr": "PGHOSTADDR",
+        "port": "PGPORT",
+        "user": "PGUSER",
+        "password": "PGPASSWORD",
+        "dbname": "PGDATABASE",
+        "passfile": "PGPASSFILE",
+        "sslmode": "PGSSLMODE",
+        "sslcert": "PGSSLCERT",
+        "sslkey": "PGSSLKEY",
+        "sslrootcert": "PGSSLROOTCERT",
+        "sslcrl": "PGSSLCRL",
+        "service": "PGSERVICE",
+        "connect_timeout": "PGCONNECT_TIMEOUT",
+        "options": "PGOPTIONS",
+        "application_name": "PGAPPNAME",
+        "target_session_attrs": "PGTARGETSESSIONATTRS",
+        "channel_binding": "PGCHANNELBINDING",
         "gssencmode": "PGGSSENCMODE",
     }
     values = {key: value for key, value in (db.get("OPTIONS") or {}).items() if key in names}

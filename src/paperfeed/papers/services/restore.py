@@ -164,8 +164,6 @@ def _restore_sqlite(source: Path, head: bytes, db: dict) -> RestoreReport:
     return _after_restore(source, describe(db), kept, papers, members)
 
 
-
-
 def _archive_migrations(pg_restore: str, archive: Path) -> list[tuple[str, str]]:
     """The django_migrations rows inside a pg_dump archive."""
     done = subprocess.run(
@@ -218,8 +216,14 @@ def _restore_postgresql(source: Path, db: dict) -> RestoreReport:
     connection.close()
     done = subprocess.run(
         [
-            pg_restore, "--no-owner", "--no-privileges", "--exit-on-error", "--single-transaction", "--no-password",
-            f"--dbname={db['NAME']}", str(source),
+            pg_restore,
+            "--no-owner",
+            "--no-privileges",
+            "--exit-on-error",
+            "--single-transaction",
+            "--no-password",
+            f"--dbname={db['NAME']}",
+            str(source),
         ],
         env={**os.environ, **libpq_environment(db)},
         capture_output=True,

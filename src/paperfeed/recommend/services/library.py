@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models.functions import Lower
 
-from paperfeed.background import upkeep
 from paperfeed.core.library import (
     EntryProblem,
     LibraryError,
@@ -24,6 +23,7 @@ from paperfeed.core.library import (
 )
 from paperfeed.papers.models import Paper
 from paperfeed.papers.retrieval import SearchRequest, find
+from paperfeed.papers.signals import upkeep_wanted
 from paperfeed.recommend.models import LibraryItem
 
 CHUNK = 900
@@ -195,7 +195,7 @@ def import_library(user, data: bytes, filename: str = "") -> ImportReport:
     with transaction.atomic():
         LibraryItem.objects.bulk_create(items, batch_size=500)
     if items:
-        upkeep.request()  # a worker embeds the new entries and refits the user's For you model
+        upkeep_wanted.send(sender=LibraryItem)  # a worker embeds the new entries and refits the user's For you model
     return report
 
 

@@ -3,18 +3,18 @@
 Candidates are the visible papers listed on the daily lists of the CANDIDATE_DAYS days up to the most recent
 list day (the newest day with papers, not the calendar: a site that stopped ingesting still recommends), that
 have an embedding. Left out: papers the user upvoted, dismissed ("not interested"), saved to a collection or
-imported, and papers a digest already sent them. Hard filters — categories, and words a paper must or must not
-contain — are applied before ranking: they come from the page's filter form, else from the user's digest
-settings (its include / exclude words; its categories are interests, not filters). With no positive signal yet,
-papers in the categories, by the authors and from the organizations the user follows in their digest settings
-come first (then trending, then new): the cold start.
+imported, and papers their digest already sent them (register_already_sent). Hard filters — categories, and
+words a paper must or must not contain — are applied before ranking: they come from the page's filter form, else
+from the user's interests (community.Interests: their include / exclude words; their categories are interests,
+not filters). With no positive signal yet, papers in the categories, by the authors and from the organizations
+the user follows come first (then trending, then new): the cold start.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -23,10 +23,12 @@ from django.conf import settings
 from django.db.models import Max
 from django.utils import timezone
 
+from paperfeed.community.models import Interests
 from paperfeed.core import recommend
 from paperfeed.core.embedder import MODEL_NAME
+from paperfeed.core.keywords import has_keyword, normalize_keyword
 from paperfeed.core.trending import trending_scores
-from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization, Paper, PaperEmbedding, Vote
+from paperfeed.papers.models import Authorship, DailyEntry, Paper, PaperEmbedding, Vote
 from paperfeed.papers.retrieval.embeddings import stack
 from paperfeed.papers.services.cards import PaperCard, cards_for_ids
 from paperfeed.recommend.models import UserModelState
@@ -38,7 +40,6 @@ CANDIDATE_DAYS = 30
 PAGE_SIZE = 20
 MAX_PAGES = 20
 POOL_TTL = 60.0  # seconds a process keeps its candidate pool before checking the database again
-SENT_MEMORY = timedelta(days=45)  # as digests: older deliveries' papers are no longer candidates anyway
 CHUNK = 900
 MAX_FILTER_TERMS = 20
 MAX_TERM_CHARS = 100
@@ -52,8 +53,6 @@ DIGEST_MIN_SIMILARITY = 0.40
 
 
 def _terms(values: Iterable[str]) -> tuple[str, ...]:
-    from paperfeed.digests.services.compose import normalize_keyword
-
     seen: list[str] = []
     for value in values:
         term = normalize_keyword(value)[:MAX_TERM_CHARS]
@@ -74,7 +73,7 @@ class HardFilters:
     categories: tuple[str, ...] = ()  # at least one of these arXiv categories (any, when empty)
     include: tuple[str, ...] = ()  # at least one of these words or phrases in title or abstract
     exclude: tuple[str, ...] = ()  # none of these
-    source: str = ""  # "digest" when taken from the user's digest settings, "form" from the page
+    source: str = ""  # "interests" when taken from the user's interests, "digest" in a digest, "form" from the page
 
     @classmethod
     def build(cls, categories: Iterable[str], include: Iterable[str], exclude: Iterable[str], source: str = ""):
@@ -86,8 +85,6 @@ class HardFilters:
 
     def passes(self, categories: Sequence[str], text: str) -> bool:
         """Whether a paper with these categories and lower-cased text passes."""
-        from paperfeed.digests.services.compose import has_keyword
-
         if self.categories and not any(c in self.categories for c in categories):
             return False
         if self.include and not has_keyword(text, self.include):
@@ -95,22 +92,20 @@ class HardFilters:
         return not (self.exclude and has_keyword(text, self.exclude))
 
 
-def digest_filters(user) -> HardFilters:
-    """The hard filters of the user's digest settings: its include / exclude words, which filter the digest too.
+def interest_filters(user) -> HardFilters:
+    """The hard filters of the user's interests: their include / exclude words, which filter their digest too.
 
-    Its categories are not filters: in a digest they are interests (a paper in any of them, or by a followed
+    Their categories are not filters: in a digest they are interests (a paper in any of them, or by a followed
     author, comes), so here they steer the cold start instead (user_follows); the page's form filters by category.
     """
-    from paperfeed.digests.models import Subscription
-
-    subscription = Subscription.objects.filter(user=user).first()
-    if subscription is None:
+    interests = Interests.objects.filter(user=user).first()
+    if interests is None:
         return HardFilters()
     return HardFilters.build(
         [],
-        [str(k) for k in subscription.include_keywords or ()],
-        [str(k) for k in subscription.exclude_keywords or ()],
-        source="digest",
+        [str(k) for k in interests.include_keywords or ()],
+        [str(k) for k in interests.exclude_keywords or ()],
+        source="interests",
     )
 
 
@@ -226,15 +221,21 @@ def _build_pool(model: str, start: date | None, end: date | None) -> CandidatePo
 # --- what to leave out ---
 
 
-def sent_paper_ids(user, now: datetime | None = None) -> set[int]:
-    """Papers the user's digest sent them lately."""
-    from paperfeed.digests.models import Delivery
+# Papers a member already had from elsewhere, which For you leaves out: functions (user, now) -> paper ids,
+# registered by the apps that send papers (the email digest: digests/apps.py), so that this app imports none of them.
+_ALREADY_SENT: list[Callable[[object, datetime], set[int]]] = []
 
-    since = (now or timezone.now()) - SENT_MEMORY
-    rows = Delivery.objects.filter(
-        subscription__user=user, claimed_at__gte=since, status=Delivery.Status.SENT
-    ).values_list("papers", flat=True)
-    return {pid for papers in rows for pid in papers or () if isinstance(pid, int)}
+
+def register_already_sent(papers_sent: Callable[[object, datetime], set[int]]) -> None:
+    """Leave out of For you the papers `papers_sent(user, now)` says the user was sent lately."""
+    if papers_sent not in _ALREADY_SENT:
+        _ALREADY_SENT.append(papers_sent)
+
+
+def sent_paper_ids(user, now: datetime | None = None) -> set[int]:
+    """Papers the user was sent lately (by their email digest, …)."""
+    now = now or timezone.now()
+    return set().union(*(papers_sent(user, now) for papers_sent in _ALREADY_SENT))
 
 
 def _excluded(pool: CandidatePool, paper_ids: Iterable[int], since: date | None = None) -> np.ndarray:
@@ -380,16 +381,14 @@ class Follows:
 
 
 def user_follows(user) -> Follows:
-    """The categories, authors and organizations the user follows in their digest settings."""
-    from paperfeed.digests.models import Subscription
-
-    subscription = Subscription.objects.filter(user=user).first()
-    if subscription is None:
+    """The categories, authors and organizations the user follows (their interests)."""
+    interests = Interests.objects.filter(user=user).first()
+    if interests is None:
         return Follows()
     return Follows(
-        tuple(str(c) for c in subscription.categories or ()),
-        dict(Author.objects.filter(followers=subscription).values_list("id", "name")),
-        dict(Organization.objects.filter(followers=subscription).values_list("id", "name")),
+        tuple(str(c) for c in interests.categories or ()),
+        dict(interests.authors.values_list("id", "name")),
+        dict(interests.organizations.values_list("id", "name")),
     )
 
 
@@ -455,7 +454,7 @@ def for_you(
     """A page of the user's recommendations with a reason each; `filters` None means the digest settings' ones."""
     now = now or timezone.now()
     page = min(max(page, 1), MAX_PAGES)
-    filters = digest_filters(user) if filters is None else filters
+    filters = interest_filters(user) if filters is None else filters
     pool = candidate_pool()
     user_signals = gather(user)
     excluded = _excluded(pool, user_signals.seen_paper_ids | sent_paper_ids(user, now))
@@ -583,5 +582,5 @@ def digest_recommendations(
     upvoted, collected, imported or dismissed is left out too. Empty unless the user has a trained model: a digest
     run never fits one (the background does), it uses the stored weights. For one user; a digest run uses one
     DigestRecommender for all of its users."""
-    filters = digest_filters(user) if filters is None else filters
+    filters = interest_filters(user) if filters is None else filters
     return DigestRecommender().recommend(user.pk, exclude_ids, since, limit, filters)

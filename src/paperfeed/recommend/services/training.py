@@ -30,6 +30,7 @@ from paperfeed.core import terms as core_terms
 from paperfeed.core.embedder import MODEL_NAME, Embedder, paper_text
 from paperfeed.papers.models import Paper, PaperEmbedding
 from paperfeed.papers.retrieval.embeddings import stored as stored_vector
+from paperfeed.papers.retrieval.embeddings import to_blob
 from paperfeed.recommend.models import LibraryItem, UserModelState
 from paperfeed.recommend.services import signals as signal_service
 from paperfeed.recommend.services import terms as term_service
@@ -309,8 +310,6 @@ def refit_users(
 
 def embed_library_items(embedder: Embedder, limit: int | None = None) -> int:
     """Embed the title and abstract of library items that matched no paper; returns how many were embedded."""
-    from paperfeed.papers.retrieval.embeddings import to_blob
-
     todo = (
         LibraryItem.objects.filter(paper__isnull=True)
         .exclude(title="")

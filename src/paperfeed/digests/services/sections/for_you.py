@@ -4,6 +4,7 @@ days, for subscribers whose account has a trained model."""
 from __future__ import annotations
 
 from paperfeed.digests.services.sections.base import Chosen, Reader, Section
+from paperfeed.recommend.services.ranking import HardFilters
 
 FOR_YOU_SIZE = 5  # papers in the For you section at most
 
@@ -21,8 +22,6 @@ class ForYou(Section):
         subscription, window = reader.subscription, reader.window
         if subscription.user_id is None or reader.limit <= 0 or window.start is None:
             return []
-        from paperfeed.recommend.services.ranking import HardFilters
-
         filters = HardFilters.build([], reader.include, reader.exclude, source="digest")
         found = run.recommender.recommend(
             subscription.user_id,

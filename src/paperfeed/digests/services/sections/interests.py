@@ -7,27 +7,10 @@ import heapq
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from paperfeed.digests.models import Subscription
+from paperfeed.community.services.interests import saved_searches
 from paperfeed.digests.services.sections.base import Chosen, Reader, Section
-from paperfeed.papers.retrieval import MODES
 
 MAX_LABEL_CHARS = 60
-
-
-def saved_searches(subscription: Subscription) -> list[tuple[str, str]]:
-    """The subscription's saved searches as (query, mode), tolerant of hand-edited JSON."""
-    found = []
-    for entry in subscription.saved_searches or ():
-        if isinstance(entry, str):
-            q, mode = entry, "keyword"
-        elif isinstance(entry, dict):
-            q, mode = str(entry.get("q") or ""), str(entry.get("mode") or "keyword")
-        else:
-            continue
-        q = " ".join(q.split())
-        if q:
-            found.append((q, mode if mode in MODES else "keyword"))
-    return found
 
 
 def _label(text: str) -> str:
@@ -52,8 +35,8 @@ class Interests(Section):
     def _interests(self, reader: Reader) -> _Interests:
         if self.key not in reader.memo:
             papers, followed = reader.papers, reader.followed
-            categories = [str(c) for c in reader.subscription.categories or ()]
-            searches = [(q, papers.search(q, mode)) for q, mode in saved_searches(reader.subscription)]
+            categories = [str(c) for c in reader.subscription.interests.categories or ()]
+            searches = [(q, papers.search(q, mode)) for q, mode in saved_searches(reader.subscription.interests)]
             matched: set[int] = set()
             for category in categories:
                 matched |= papers.categories.get(category, set())

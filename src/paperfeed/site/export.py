@@ -1,5 +1,5 @@
 """A member's own data as one JSON document: account, profile, votes, comments, submissions, collections, author
-claims, digest subscription and API token names — what they gave the site, to keep or take elsewhere.
+claims, interests, digest subscription and API token names — what they gave the site, to keep or take elsewhere.
 
 Only this user's rows are read. Secrets are never included: no password hash, no API token values, no session.
 """
@@ -14,13 +14,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from paperfeed.api.models import ApiToken
-from paperfeed.community.models import AuthorClaim, Collection, CollectionItem, Comment, Profile
+from paperfeed.community.models import AuthorClaim, Collection, CollectionItem, Comment, Interests, Profile
 from paperfeed.digests.models import Subscription
 from paperfeed.papers.models import DailyEntry, Vote
 from paperfeed.recommend.models import Dismissal, LibraryItem
 
 FORMAT = "paperfeed user data"
-VERSION = 1
+VERSION = 2  # 2: "interests" on their own (followed authors, categories, …), no longer inside "digest"
 # The fields of an API token that are safe to show its owner again; anything else (the secret, its hash) stays.
 TOKEN_FIELDS = ("name", "created_at", "last_used_at")
 
@@ -74,6 +74,7 @@ def user_data(user: AbstractBaseUser, site_url: str) -> dict[str, Any]:
             .select_related("paper", "author")
             .order_by("created_at", "id")
         ],
+        "interests": _interests(user),  # what they follow: their digest brings it, For you reads it
         "digest": _subscription(user),
         "api_tokens": _tokens(user),
         "library": list(
@@ -136,6 +137,20 @@ def _collections(user: AbstractBaseUser, site_url: str) -> list[dict[str, Any]]:
     ]
 
 
+def _interests(user: AbstractBaseUser) -> dict[str, Any] | None:
+    found = Interests.objects.filter(user=user).first()
+    if found is None:
+        return None
+    return {
+        "categories": found.categories,
+        "saved_searches": found.saved_searches,
+        "authors": [{"id": a.id, "name": a.name} for a in found.authors.order_by("name")],
+        "organizations": [{"slug": o.slug, "name": o.name} for o in found.organizations.order_by("name")],
+        "include_keywords": found.include_keywords,
+        "exclude_keywords": found.exclude_keywords,
+    }
+
+
 def _subscription(user: AbstractBaseUser) -> dict[str, Any] | None:
     found = Subscription.objects.filter(user=user).first()
     if found is None:
@@ -148,12 +163,6 @@ def _subscription(user: AbstractBaseUser) -> dict[str, Any] | None:
         "time_zone": found.time_zone,
         "hour": found.hour,
         "top_trending": found.top_trending,
-        "categories": found.categories,
-        "saved_searches": found.saved_searches,
-        "authors": [{"id": a.id, "name": a.name} for a in found.authors.order_by("name")],
-        "organizations": [{"slug": o.slug, "name": o.name} for o in found.organizations.order_by("name")],
-        "include_keywords": found.include_keywords,
-        "exclude_keywords": found.exclude_keywords,
         "max_papers": found.max_papers,
         "created_at": found.created_at,
         "confirmed_at": found.confirmed_at,
