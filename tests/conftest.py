@@ -284,6 +284,25 @@ def digest_subscription(email: str, **fields):
     return subscription
 
 
+def ingest(*args: str) -> tuple[int, str, str]:
+    """`paperfeed ingest ARGS` in-process: (exit status, stdout, stderr) as cron would see them."""
+    import io
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command("ingest", *args, stdout=out, stderr=err)
+        status = 0
+    except SystemExit as exit_:
+        status = exit_.code
+    except CommandError as error:
+        status = error.returncode
+        err.write(str(error))
+    return status, out.getvalue(), err.getvalue()
+
+
 def signed_in(user, **client_options):
     """A test client signed in as this user."""
     from django.test import Client

@@ -101,7 +101,7 @@ def test_paper_ids_may_have_a_version_or_the_old_style(client, corpus):
 
 def test_unknown_and_malformed_paper_ids_are_404s_that_say_why(client, corpus):
     assert error(client.get(f"{V1}/papers/2699.99999"), 404)["message"] == "arXiv:2699.99999 is not on this site."
-    assert "is not an arXiv id" in error(client.get(f"{V1}/papers/not-a-paper"), 404)["message"]
+    assert "is not a paper id" in error(client.get(f"{V1}/papers/not-a-paper"), 404)["message"]
     assert error(client.get(f"{V1}/papers/2699.99999/similar"), 404)
 
 
@@ -360,11 +360,11 @@ def test_me_names_the_account_and_token_and_notes_its_use(ada):
 
 def test_voting_through_the_api(ada, ada_api):
     first = ada_api.post(f"{V1}/papers/{PAPER}/vote")
-    assert first.status_code == 200 and first.json() == {"arxiv_id": PAPER, "upvotes": 1, "voted": True}
+    assert first.status_code == 200 and first.json() == {"id": PAPER, "arxiv_id": PAPER, "upvotes": 1, "voted": True}
     assert ada_api.post(f"{V1}/papers/{PAPER}v2/vote").json()["upvotes"] == 1  # twice is once
     assert Vote.objects.filter(user=ada).count() == 1
     taken_back = ada_api.delete(f"{V1}/papers/{PAPER}/vote").json()
-    assert taken_back == {"arxiv_id": PAPER, "upvotes": 0, "voted": False}
+    assert taken_back == {"id": PAPER, "arxiv_id": PAPER, "upvotes": 0, "voted": False}
 
 
 def test_voting_on_an_unknown_or_hidden_paper_is_a_404(ada_api):
@@ -429,7 +429,12 @@ def test_making_and_filling_a_collection(ada, ada_api):
         assert response.status_code == 200 and response.json()["in_collection"] is True
     assert ids(Client().get(add).json()) == ["hep-th/9901001", PAPER]  # public: anyone reads it, newest first
     removed = ada_api.delete(f"{V1}/collections/{shelf['id']}/papers/hep-th/9901001")
-    assert removed.json() == {"collection": shelf["id"], "arxiv_id": "hep-th/9901001", "in_collection": False}
+    assert removed.json() == {
+        "collection": shelf["id"],
+        "id": "hep-th/9901001",
+        "arxiv_id": "hep-th/9901001",
+        "in_collection": False,
+    }
     mine = ada_api.get(f"{V1}/collections").json()
     assert [c["name"] for c in mine["results"]] == ["Reading group"] and mine["results"][0]["paper_count"] == 1
     assert ada_api.delete(f"{V1}/collections/{shelf['id']}").status_code == 204

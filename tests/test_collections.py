@@ -236,7 +236,7 @@ def test_missing_or_hidden_papers_and_unknown_actions_are_refused(corpus, form, 
 def test_a_new_collection_made_from_a_paper_page_holds_that_paper(corpus):
     client = signed_in(member("ada"))
     html = client.get("/collections?add=2606.00002").content.decode()
-    assert '<input type="hidden" name="arxiv_id" value="2606.00002">' in html
+    assert '<input type="hidden" name="paper" value="2606.00002">' in html
     response = client.post("/collections/new", {"name": "Transformers", "arxiv_id": "2606.00002"})
     assert response.status_code == 303 and response.url == "/papers/2606.00002#save"
     assert list(Collection.objects.get().papers.values_list("arxiv_id", flat=True)) == ["2606.00002"]

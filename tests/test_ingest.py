@@ -5,14 +5,12 @@ multi-page harvests here cut the recorded records of a real response into pages 
 and token format documented in arXiv's server source: constructed, not recorded.
 """
 
-import io
 import re
 from datetime import date
 from pathlib import Path
 
 import pytest
-from django.core.management import call_command
-from django.core.management.base import CommandError
+from conftest import ingest
 from replay import FIXTURES, ReplayServer, Reply
 
 from paperfeed.papers.models import DailyEntry, HarvestState, Organization, Paper, Vote
@@ -96,20 +94,6 @@ def quick_backoff(monkeypatch):
 
         monkeypatch.setattr(command, factory, patched)
     return waits
-
-
-def ingest(*args: str) -> tuple[int, str, str]:
-    """Run `paperfeed ingest …`: (exit status, stdout, stderr) as cron would see them."""
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command("ingest", *args, stdout=out, stderr=err)
-        status = 0
-    except SystemExit as exit_:
-        status = exit_.code
-    except CommandError as error:
-        status = error.returncode
-        err.write(str(error))
-    return status, out.getvalue(), err.getvalue()
 
 
 def papers() -> list[str]:

@@ -72,6 +72,7 @@ def many_papers(organization: Organization, count: int) -> None:
         [
             Paper(
                 arxiv_id=f"2605.{n:05d}",
+                external_id=f"2605.{n:05d}",
                 title=f"Paper number {n}",
                 primary_category="cs.LG",
                 published=date(2026, 5, 1) - timedelta(days=n),
@@ -117,7 +118,10 @@ def test_organization_page_queries_do_not_grow_with_papers(client, corpus):
     with CaptureQueriesContext(connection) as few:
         client.get("/organizations/big-lab")
     Paper.objects.filter(organization=None).update(organization=lab)
-    many_papers_more = [Paper(arxiv_id=f"2604.{n:05d}", title="More", primary_category="cs.LG") for n in range(30)]
+    many_papers_more = [
+        Paper(arxiv_id=f"2604.{n:05d}", external_id=f"2604.{n:05d}", title="More", primary_category="cs.LG")
+        for n in range(30)
+    ]
     Paper.objects.bulk_create(many_papers_more)
     Paper.objects.filter(organization=None).update(organization=lab)
     with CaptureQueriesContext(connection) as many:

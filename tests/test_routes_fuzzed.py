@@ -64,7 +64,7 @@ def routes() -> list[str]:
 
 def test_the_route_list_is_the_whole_site(db):
     found = set(routes())
-    assert {"", "search", "trending", "papers/<paper:arxiv_id>", "api/daily_papers", "api/papers/search"} <= found
+    assert {"", "search", "trending", "papers/<paper:address>", "api/daily_papers", "api/papers/search"} <= found
     assert any(r.startswith("feeds/") for r in found) and any(r.startswith("api/v1/") for r in found)
     assert any(r.startswith("digest/") for r in found) and any(r.startswith("accounts/") for r in found)
 

@@ -50,12 +50,13 @@ class NameConverter:
 
 
 class PaperAddressConverter(NameConverter):
-    """What follows /papers/ on a paper's page: an id as written, new style or old (`hep-th/9901001`, hence one
-    slash before digits), with its version if any. Not the addresses of the paper's other routes (/vote,
-    /comments, /claim, .bib, .md), so that which view answers never depends on the order routes are tried; the view
-    itself says when the id is not an arXiv id."""
+    """What follows /papers/ on a paper's page: its address as written — an arXiv id new style or old
+    (`hep-th/9901001`, hence one slash before a digit), with its version if any, or `source:id` where the id may
+    hold one such slash (`biorxiv:10.1101/2024.01.01.575001`). Not the addresses of the paper's other routes
+    (/vote, /comments, /claim, .bib, .md), so that which view answers never depends on the order routes are
+    tried; the view itself says when the address names no paper source knows."""
 
-    regex = r"(?!.*\.(?:md|bib)$)[^/\x00-\x1f\x7f]+(?:/[0-9]+(?:v[0-9]+)?)?"
+    regex = r"(?!.*\.(?:md|bib)$)[^/\x00-\x1f\x7f]+(?:/[0-9][^/\x00-\x1f\x7f]*)?"
 
 
 class UnicodeSlugConverter(NameConverter):

@@ -53,8 +53,9 @@ class AuthorRef(Schema):
 class PaperLinks(Schema):
     page: str = Field(description="The paper's page on this site.")
     api: str = Field(description="The paper in this API.")
-    arxiv: str = Field(description="The abstract page on arXiv.")
-    pdf: str
+    arxiv: str | None = Field(description="The abstract page on arXiv (papers on arXiv).")
+    source: str = Field(description="The paper on its source's own site (arXiv's abstract page for arXiv papers).")
+    pdf: str | None
     code: str | None = None
     project: str | None = None
 
@@ -62,7 +63,12 @@ class PaperLinks(Schema):
 class PaperSummary(Schema):
     """A paper as lists show it: what a card on the site shows."""
 
-    arxiv_id: str = Field(examples=["2606.00001"])
+    id: str = Field(
+        description="The paper's address: its arXiv id, or source:id for a paper of another source.",
+        examples=["2606.00001", "biorxiv:10.1101/2024.01.01.575001"],
+    )
+    source: str = Field(description="Where it comes from.", examples=["arxiv", "biorxiv"])
+    arxiv_id: str | None = Field(description="Its arXiv id, when it is on arXiv.", examples=["2606.00001"])
     title: str
     abstract: str
     authors: list[str] = Field(description="Author names, in the paper's order.")
@@ -146,7 +152,11 @@ class SearchPage(Paged):
 
 
 class SimilarOut(Schema):
-    arxiv_id: str
+    id: str = Field(
+        description="The paper's address: its arXiv id, or source:id for a paper of another source.",
+        examples=["2606.00001", "biorxiv:10.1101/2024.01.01.575001"],
+    )
+    arxiv_id: str | None
     available: bool = Field(description="False when the paper has no embedding yet or there is no vector index.")
     results: list[PaperSummary]
 
@@ -191,12 +201,19 @@ class CollectionIn(Schema):
 
 
 class CollectionPaperIn(Schema):
-    arxiv_id: str = Field(examples=["2606.00001"])
+    arxiv_id: str = Field(
+        description="The paper's address: an arXiv id, or source:id.",
+        examples=["2606.00001", "biorxiv:10.1101/2024.01.01.575001"],
+    )
 
 
 class CollectionPaperOut(Schema):
     collection: int
-    arxiv_id: str
+    id: str = Field(
+        description="The paper's address: its arXiv id, or source:id for a paper of another source.",
+        examples=["2606.00001", "biorxiv:10.1101/2024.01.01.575001"],
+    )
+    arxiv_id: str | None
     in_collection: bool
 
 
@@ -204,7 +221,11 @@ class CollectionPaperOut(Schema):
 
 
 class VoteOut(Schema):
-    arxiv_id: str
+    id: str = Field(
+        description="The paper's address: its arXiv id, or source:id for a paper of another source.",
+        examples=["2606.00001", "biorxiv:10.1101/2024.01.01.575001"],
+    )
+    arxiv_id: str | None
     upvotes: int = Field(description="The paper's upvotes after this vote.")
     voted: bool = Field(description="Whether you now upvote it.")
 
@@ -214,7 +235,11 @@ class SubmissionIn(Schema):
 
 
 class SubmissionOut(Schema):
-    arxiv_id: str
+    id: str = Field(
+        description="The paper's address: its arXiv id, or source:id for a paper of another source.",
+        examples=["2606.00001", "biorxiv:10.1101/2024.01.01.575001"],
+    )
+    arxiv_id: str | None
     day: date = Field(description="The daily list it is now on (today's).")
     fetched: bool = Field(description="True when the paper was new to this site and was fetched from arXiv.")
     paper: PaperSummary
@@ -276,10 +301,11 @@ def author_out(request: HttpRequest, author: Author, confirmed_users: list[str])
 
 def _links(request: HttpRequest, paper: Paper) -> dict:
     return {
-        "page": absolute(request, reverse("paper", args=[paper.arxiv_id])),
-        "api": api_url(request, "paper", arxiv_id=paper.arxiv_id),
-        "arxiv": paper.abs_url,
-        "pdf": paper.pdf_url,
+        "page": absolute(request, reverse("paper", args=[paper.address])),
+        "api": api_url(request, "paper", arxiv_id=paper.address),
+        "arxiv": f"https://arxiv.org/abs/{paper.arxiv_id}" if paper.arxiv_id else None,
+        "source": paper.abs_url,
+        "pdf": paper.pdf_url or None,
         "code": paper.code_url or None,
         "project": paper.project_url or None,
     }
@@ -288,6 +314,8 @@ def _links(request: HttpRequest, paper: Paper) -> dict:
 def paper_summary(request: HttpRequest, card: PaperCard) -> dict:
     paper = card.paper
     return {
+        "id": paper.address,
+        "source": paper.source,
         "arxiv_id": paper.arxiv_id,
         "title": paper.title,
         "abstract": paper.abstract,
@@ -310,7 +338,7 @@ def search_hit(request: HttpRequest, card: PaperCard) -> dict:
 
 
 def paper_detail(request: HttpRequest, paper: Paper, card: PaperCard) -> dict:
-    """`paper` as catalog.paper_by_arxiv_id returns it (authorships and daily entries prefetched)."""
+    """`paper` as catalog.paper_by_address returns it (authorships and daily entries prefetched)."""
     return paper_summary(request, card) | {
         "version": paper.version,
         "comment": paper.comment,
@@ -319,7 +347,7 @@ def paper_detail(request: HttpRequest, paper: Paper, card: PaperCard) -> dict:
         "hf_upvotes": paper.hf_upvotes,
         "author_list": [author_ref(request, a.author_id, a.author.name) for a in paper.authorships.all()],
         "days": sorted({entry.day for entry in paper.daily_entries.all()}),
-        "similar_url": api_url(request, "similar", arxiv_id=paper.arxiv_id),
+        "similar_url": api_url(request, "similar", arxiv_id=paper.address),
     }
 
 

@@ -96,7 +96,7 @@ class InterestsAdmin(admin.ModelAdmin):
 class CommentAdmin(admin.ModelAdmin):
     list_display = ["excerpt", "author", "paper", "created_at", "hidden"]
     list_filter = ["hidden", "created_at"]
-    search_fields = ["body", "author__username", "paper__arxiv_id"]
+    search_fields = ["body", "author__username", "paper__external_id"]
     raw_id_fields = ["paper", "author", "parent"]
     list_select_related = ["author", "paper"]
     date_hierarchy = "created_at"
@@ -150,7 +150,7 @@ class CollectionAdmin(admin.ModelAdmin):
 class AuthorClaimAdmin(admin.ModelAdmin):
     list_display = ["user", "author", "paper", "status", "created_at", "decided_at"]
     list_filter = ["status"]
-    search_fields = ["user__username", "user__email", "author__name", "paper__arxiv_id"]
+    search_fields = ["user__username", "user__email", "author__name", "paper__external_id"]
     raw_id_fields = ["user", "paper", "author"]
     list_select_related = ["user", "author", "paper"]
     readonly_fields = ["created_at", "decided_at"]

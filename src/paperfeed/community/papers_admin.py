@@ -36,9 +36,9 @@ def _papers(count: int) -> str:
 
 @admin.register(Paper)
 class PaperAdmin(admin.ModelAdmin):
-    list_display = ["arxiv_id", "title", "primary_category", "published", "organization", "hidden"]
+    list_display = ["external_id", "source", "title", "primary_category", "published", "organization", "hidden"]
     list_filter = ["hidden", "primary_category"]
-    search_fields = ["arxiv_id", "title"]
+    search_fields = ["external_id", "arxiv_id", "title"]
     date_hierarchy = "published"
     raw_id_fields = ["organization"]
     inlines = [AuthorshipInline, DailyEntryInline]
@@ -69,7 +69,7 @@ class PaperAdmin(admin.ModelAdmin):
             "title": "Attach papers to an organization",
             "opts": self.model._meta,
             "form": form,
-            "papers": queryset.select_related("organization").order_by("-published", "-arxiv_id")[:20],
+            "papers": queryset.select_related("organization").order_by("-published", "-external_id")[:20],
             "count": queryset.count(),
             # Posted back as they came: the ticked rows, and whether "select all" meant every matching paper.
             "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),

@@ -29,7 +29,7 @@ _NEW_STYLE_YEAR = re.compile(r"^(\d{2})\d{2}\.\d{4,5}$")
 class BibPaper:
     """What a BibTeX entry of an arXiv paper says."""
 
-    arxiv_id: str  # without version
+    arxiv_id: str  # without version; "" for a paper that is not on arXiv
     title: str
     authors: Sequence[str]  # in order
     year: int | None
@@ -216,8 +216,8 @@ def entry(paper: BibPaper, key: str | None = None) -> str:
         ("author", " and ".join(_author(a) for a in paper.authors if a.strip())),
         ("year", str(paper.year) if paper.year else ""),
         ("eprint", _verbatim(paper.arxiv_id)),
-        ("archivePrefix", "arXiv"),
-        ("primaryClass", latex_text(paper.primary_category)),
+        ("archivePrefix", "arXiv" if paper.arxiv_id else ""),
+        ("primaryClass", latex_text(paper.primary_category) if paper.arxiv_id else ""),
         ("doi", _verbatim(paper.doi)),
         ("url", _verbatim(paper.url)),
     ]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import orjson
 
+from paperfeed.core.addresses import DEFAULT_SOURCE, paper_address
 from paperfeed.core.arxiv_ids import parse_arxiv_id
 
 # C0 controls other than whitespace, and DEL: never wanted in titles or abstracts, and they would collide
@@ -43,6 +44,18 @@ class PaperRecord:
     listed_on: date | None  # the day it appeared in arXiv's daily listing: its daily entry
     doi: str | None = None
     journal_ref: str | None = None
+    source: str = DEFAULT_SOURCE  # where the paper comes from (core.sources.registry)
+    external_id: str = ""  # its id there; an arXiv paper's is its arXiv id (`arxiv_id`), also when left empty
+
+    @property
+    def identity(self) -> tuple[str, str]:
+        """(source, id there): what the paper is, whichever source told us of it."""
+        return self.source, self.external_id or self.arxiv_id
+
+    @property
+    def address(self) -> str:
+        """How URLs name it: its arXiv id, or `source:id` (core.addresses)."""
+        return paper_address(*self.identity)
 
 
 def clean_text(value: str) -> str:
@@ -70,7 +83,7 @@ def strip_markup(value: str) -> str:
 
 def make_record(
     *,
-    arxiv_id: str,
+    arxiv_id: str = "",
     title: str,
     abstract: str,
     authors: list[str] | tuple[str, ...],
@@ -83,19 +96,25 @@ def make_record(
     listed_on: date | None = None,
     doi: str | None = None,
     journal_ref: str | None = None,
+    source: str = DEFAULT_SOURCE,
+    external_id: str = "",
 ) -> PaperRecord:
     """A clean, checked PaperRecord from a source's fields; RecordError says what is wrong.
 
-    The id may carry a version (2503.11731v2), which fills `version` when it is not given. Text is cleaned
-    (markup stripped from the abstract, whitespace folded, control characters dropped); empty optional
-    strings become None; the primary category is put first among the categories.
+    An arXiv paper's id is its arXiv id, which may carry a version (2503.11731v2) that fills `version` when it is
+    not given. A paper of another source has its `external_id` there (already as the source writes it), and an
+    arXiv id only when it is on arXiv too. Text is cleaned (markup stripped from the abstract, whitespace folded,
+    control characters dropped); empty optional strings become None; the primary category is put first.
     """
-    parsed = parse_arxiv_id(arxiv_id or "")
-    if parsed is None:
+    parsed = parse_arxiv_id(arxiv_id or "") if arxiv_id or source == DEFAULT_SOURCE else None
+    if parsed is None and (arxiv_id or source == DEFAULT_SOURCE):
         raise RecordError(f"{(arxiv_id or '')[:40]!r} is not an arXiv id (like 2503.11731 or hep-th/9901001)")
+    external_id = clean_text(external_id or "") if source != DEFAULT_SOURCE else parsed.id
+    if not external_id:
+        raise RecordError(f"a {source} paper without its id there")
     title = clean_text(strip_markup(title or ""))
     if not title:
-        raise RecordError(f"{parsed.id}: the title is empty")
+        raise RecordError(f"{paper_address(source, external_id)}: the title is empty")
     names = tuple(name for name in (clean_text(a) for a in authors) if name)
     cats = tuple(c for c in (clean_text(c) for c in categories) if c)
     primary = clean_text(primary_category or "") or (cats[0] if cats else "")
@@ -104,8 +123,8 @@ def make_record(
     if updated is not None and published is not None and updated <= published:
         updated = None
     return PaperRecord(
-        arxiv_id=parsed.id,
-        version=version if version is not None else parsed.version,
+        arxiv_id=parsed.id if parsed is not None else "",
+        version=version if version is not None or parsed is None else parsed.version,
         title=title,
         abstract=clean_text(strip_markup(abstract or "")),
         authors=names,
@@ -117,6 +136,8 @@ def make_record(
         listed_on=listed_on,
         doi=clean_text(doi or "") or None,
         journal_ref=clean_text(journal_ref or "") or None,
+        source=source,
+        external_id=external_id,
     )
 
 
@@ -182,6 +203,7 @@ def record_from_dict(obj: object) -> PaperRecord:
         updated = None
     return PaperRecord(
         arxiv_id=parsed.id,
+        external_id=parsed.id,
         version=version,
         title=_text(obj, "title"),
         abstract=_text(obj, "abstract", allow_empty=True),

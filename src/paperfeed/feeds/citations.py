@@ -14,9 +14,9 @@ from paperfeed.papers.services.cards import author_names
 
 
 def _bib_paper(paper: Paper, authors: Sequence[str]) -> bibtex.BibPaper:
-    year = paper.published.year if paper.published else bibtex.year_from_arxiv_id(paper.arxiv_id)
+    year = paper.published.year if paper.published else bibtex.year_from_arxiv_id(paper.arxiv_id or "")
     return bibtex.BibPaper(
-        arxiv_id=paper.arxiv_id,
+        arxiv_id=paper.arxiv_id or "",
         title=paper.title,
         authors=authors,
         year=year,

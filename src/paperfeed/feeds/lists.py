@@ -63,7 +63,7 @@ def category_items(category: str) -> list[FeedItem] | None:
         return None
     # The category list is JSON: matched as its text, quoted, so cs.L never matches cs.LG (works on any database).
     listed_in = Paper.objects.visible().annotate(category_text=Cast("categories", TextField()))
-    newest = listed_in.filter(category_text__contains=f'"{category}"').order_by("-published", "-arxiv_id")
+    newest = listed_in.filter(category_text__contains=f'"{category}"').order_by("-published", "-external_id")
     ids = list(newest.values_list("id", flat=True)[:FEED_SIZE])
     if not ids and category not in catalog.primary_categories():
         return None

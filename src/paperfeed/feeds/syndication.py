@@ -103,7 +103,7 @@ class PaperFeed(Feed, ABC):
         return escape(item.card.paper.abstract)
 
     def item_link(self, item: FeedItem) -> str:
-        return reverse("paper", args=[item.card.paper.arxiv_id])
+        return reverse("paper", args=[item.card.paper.address])
 
     item_guid_is_permalink = True
 

@@ -53,5 +53,5 @@ urlpatterns = [
     path("authors/<int:author_id>/feed.<feed:format>", author, name="feed-author"),
     path("users/<name:username>/collections/<name:slug>/feed.<feed:format>", collection, name="feed-collection"),
     path("users/<name:username>/collections/<name:slug>.bib", views.collection_bibtex, name="collection-bibtex"),
-    path("papers/<path:arxiv_id>.bib", views.paper_bibtex, name="paper-bibtex"),
+    path("papers/<path:address>.bib", views.paper_bibtex, name="paper-bibtex"),
 ]

@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_safe
 
-from paperfeed.core.arxiv_ids import parse_arxiv_id
+from paperfeed.core.sources.registry import parse_address
 from paperfeed.feeds import citations, lists
 from paperfeed.papers.services import catalog
 
@@ -25,14 +25,14 @@ def _bibtex(text: str, filename: str) -> HttpResponse:
 
 
 @require_safe
-def paper_bibtex(request: HttpRequest, arxiv_id: str) -> HttpResponse:
-    parsed = parse_arxiv_id(arxiv_id)
+def paper_bibtex(request: HttpRequest, address: str) -> HttpResponse:
+    parsed = parse_address(address)
     if parsed is None:
-        raise Http404(f"{arxiv_id[:60]} is not an arXiv id")
-    paper = catalog.paper_by_arxiv_id(parsed.id)
+        raise Http404(f"{address[:60]} is not a paper id this site can read")
+    paper = catalog.paper_by_address(parsed)
     if paper is None:
-        raise Http404(f"arXiv:{parsed.id} is not on this site")
-    return _bibtex(citations.paper_bibtex(paper), citations.bib_filename(paper.arxiv_id))
+        raise Http404(f"{parsed.label} is not on this site")
+    return _bibtex(citations.paper_bibtex(paper), citations.bib_filename(paper.external_id))
 
 
 @require_safe

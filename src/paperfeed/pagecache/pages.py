@@ -32,8 +32,8 @@ from django.utils import timezone
 from django.utils.cache import cc_delim_re
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
-from paperfeed.core.arxiv_ids import arxiv_ids_in
 from paperfeed.core.periods import PeriodError, parse_period
+from paperfeed.core.sources.registry import addresses_in
 from paperfeed.pagecache.changes import Generation, State, current_state, paper_changes
 from paperfeed.papers.models import DailyEntry, Paper
 from paperfeed.papers.services.listing import default_period
@@ -374,12 +374,16 @@ def cache_control(stale: bool = False) -> str:
 def depends_on(route: str | None, query, body: bytes) -> frozenset[int] | None:
     """The papers whose votes and comments an answer of `route` shows or is ordered by; None: all of them."""
     if route in NAMING_ROUTES:
-        named = arxiv_ids_in(body.decode("utf-8", "replace"))
+        named: dict[str, list[str]] = {}
+        for source, external_id in addresses_in(body.decode("utf-8", "replace")):
+            named.setdefault(source, []).append(external_id)
         found: set[int] = set()
         chunk = 500  # SQLite's bound on a query's parameters
-        names = sorted(named)
-        for start in range(0, len(names), chunk):
-            found.update(Paper.objects.filter(arxiv_id__in=names[start : start + chunk]).values_list("id", flat=True))
+        for source, ids in named.items():
+            ids.sort()
+            for start in range(0, len(ids), chunk):
+                papers = Paper.objects.filter(source=source, external_id__in=ids[start : start + chunk])
+                found.update(papers.values_list("id", flat=True))
         return frozenset(found)
     if route in PERIOD_ROUTES:  # as site.pages.daily reads its parameters
         try:

@@ -4,6 +4,9 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from paperfeed.core.addresses import DEFAULT_SOURCE, paper_address
+from paperfeed.core.sources.registry import PaperAddress, PaperSource, source_named
+
 
 class Organization(models.Model):
     """A lab or company papers are attributed to, shown on cards as on huggingface.co/papers."""
@@ -39,11 +42,22 @@ class PaperQuerySet(models.QuerySet):
         """The papers lists, search, pages and feeds may show (see visible_condition)."""
         return self.filter(visible_condition())
 
+    def named(self, address: "PaperAddress") -> "PaperQuerySet":
+        """The paper an address names (core.sources.registry.parse_address): by its source and its id there."""
+        return self.filter(source=address.source, external_id=address.external_id)
+
 
 class Paper(models.Model):
-    """An arXiv paper, keyed by its id without version; the version and dates are attributes."""
+    """A paper, identified by its source and its id there (`arxiv` and `2503.11731`; see core.sources.registry),
+    without version; the version and dates are attributes. URLs name it by its address (`address`)."""
 
-    arxiv_id = models.CharField("arXiv id", max_length=64, unique=True)
+    source = models.CharField(
+        max_length=16, default=DEFAULT_SOURCE, db_default=DEFAULT_SOURCE, help_text="where it comes from: arxiv, …"
+    )
+    external_id = models.CharField("id at its source", max_length=200, help_text="without version")
+    arxiv_id = models.CharField(
+        "arXiv id", max_length=64, unique=True, null=True, blank=True, help_text="when it is on arXiv"
+    )
     version = models.PositiveSmallIntegerField(null=True, blank=True)
     title = models.TextField()
     abstract = models.TextField(blank=True)
@@ -72,18 +86,42 @@ class Paper(models.Model):
     objects = PaperQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-published", "-arxiv_id"]
+        ordering = ["-published", "-external_id"]
+        constraints = [models.UniqueConstraint(fields=["source", "external_id"], name="paper_unique_source_id")]
 
     def __str__(self) -> str:
-        return f"{self.arxiv_id}: {self.title}"
+        return f"{self.address}: {self.title}"
+
+    def save(self, *args, **kwargs) -> None:
+        """An arXiv paper's id at its source is its arXiv id: either one given fills the other."""
+        if self.source == DEFAULT_SOURCE:
+            self.external_id = self.external_id or self.arxiv_id or ""
+            self.arxiv_id = self.arxiv_id or self.external_id or None
+        super().save(*args, **kwargs)
+
+    @property
+    def address(self) -> str:
+        """What its URLs say: its arXiv id for an arXiv paper (/papers/2503.11731), else `source:id`."""
+        return paper_address(self.source, self.external_id)
+
+    @property
+    def source_info(self) -> PaperSource:
+        return source_named(self.source) or source_named(DEFAULT_SOURCE)
+
+    @property
+    def source_label(self) -> str:
+        """`arXiv:2503.11731`, `bioRxiv:10.1101/…`: the paper as its source names it."""
+        return f"{self.source_info.label}:{self.external_id}"
 
     @property
     def abs_url(self) -> str:
-        return f"https://arxiv.org/abs/{self.arxiv_id}"
+        """The paper on its source's own site."""
+        return self.source_info.page_url(self.external_id, None)
 
     @property
     def pdf_url(self) -> str:
-        return f"https://arxiv.org/pdf/{self.arxiv_id}"
+        found = self.source_info.pdf_url
+        return found(self.external_id, None) if found else ""
 
 
 class Authorship(models.Model):
@@ -106,6 +144,9 @@ class DailyEntry(models.Model):
     """A paper featured on a day's list: from arXiv's listing, another source, or a user's submission."""
 
     class Source(models.TextChoices):
+        """Who listed it. A paper source's own listing is named after the source (`arxiv`, and any source
+        registered in core.sources.registry), so the field takes names beyond these."""
+
         ARXIV = "arxiv", "arXiv listing"
         HUGGINGFACE = "hf", "Hugging Face daily papers"
         SUBMISSION = "submission", "submitted by a user"
@@ -113,7 +154,7 @@ class DailyEntry(models.Model):
     # No index of its own: the unique (paper, day, source) constraint's index serves lookups by paper.
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="daily_entries", db_index=False)
     day = models.DateField()
-    source = models.CharField(max_length=16, choices=Source.choices, default=Source.ARXIV)
+    source = models.CharField(max_length=16, default=Source.ARXIV, help_text="hf, submission, or a paper source")
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="submissions"
     )
@@ -128,7 +169,7 @@ class DailyEntry(models.Model):
         indexes = [models.Index(fields=["day", "paper"], name="daily_entry_day_paper")]
 
     def __str__(self) -> str:
-        return f"{self.day} {self.paper.arxiv_id} ({self.source})"
+        return f"{self.day} {self.paper.address} ({self.source})"
 
 
 class Vote(models.Model):
@@ -142,7 +183,7 @@ class Vote(models.Model):
         constraints = [models.UniqueConstraint(fields=["user", "paper"], name="vote_one_per_user")]
 
     def __str__(self) -> str:
-        return f"{self.user} ▲ {self.paper.arxiv_id}"
+        return f"{self.user} ▲ {self.paper.address}"
 
 
 class HarvestState(models.Model):

@@ -18,9 +18,9 @@ from django.views.decorators.http import require_safe
 from paperfeed.community.services import collections as saved_collections
 from paperfeed.community.services import comments as comment_threads
 from paperfeed.community.services import people
-from paperfeed.core.arxiv_ids import parse_arxiv_id
 from paperfeed.core.markdown import MAX_CHARS as MAX_COMMENT_CHARS
 from paperfeed.core.periods import PeriodError, containing, parse_period
+from paperfeed.core.sources.registry import parse_address, source_named
 from paperfeed.papers.retrieval import MODES, FilterError, Filters, SearchRequest, similar_papers
 from paperfeed.papers.services import catalog
 from paperfeed.papers.services import listing as listings
@@ -55,24 +55,34 @@ def daily(request: HttpRequest) -> HttpResponse:
 
 
 @require_safe
-def paper_detail(request: HttpRequest, arxiv_id: str) -> HttpResponse:
-    parsed = parse_arxiv_id(arxiv_id)
+def paper_detail(request: HttpRequest, address: str) -> HttpResponse:
+    parsed = parse_address(address)
     if parsed is None:
-        raise Http404(f"{arxiv_id} is not an arXiv id")
-    paper = catalog.paper_by_arxiv_id(parsed.id)
+        raise Http404(
+            f"{address[:64]} is not a paper id this site can read (an arXiv id such as 2503.11731, or source:id)"
+        )
+    paper = catalog.paper_by_address(parsed)
     if paper is None:
-        if catalog.is_withheld(parsed.id):
-            return render(request, "papers/paper_hidden.html", {"arxiv_id": parsed.id}, status=404)
-        return render(request, "papers/paper_missing.html", {"arxiv_id": parsed}, status=404)
+        source = source_named(parsed.source)
+        context = {
+            "named": parsed.label if parsed.source != "arxiv" else f"arXiv:{parsed.with_version}",
+            "source_label": source.label,
+            "source_url": parsed.page_url,
+            "source_url_shown": parsed.page_url.split("://", 1)[-1],
+            "external_id": parsed.external_id,
+        }
+        template = "papers/paper_hidden.html" if catalog.is_withheld(parsed) else "papers/paper_missing.html"
+        return render(request, template, context, status=404)
     version = parsed.version or paper.version
+    source = paper.source_info
     return render(
         request,
         "papers/paper.html",
         {
             "paper": paper,
             "requested_version": parsed.version,
-            "abs_url": f"https://arxiv.org/abs/{parsed.id}" + (f"v{version}" if version else ""),
-            "pdf_url": f"https://arxiv.org/pdf/{parsed.id}" + (f"v{version}" if version else ""),
+            "abs_url": source.page_url(paper.external_id, version),
+            "pdf_url": source.pdf_url(paper.external_id, version) if source.pdf_url else "",
             "days": sorted({entry.day for entry in paper.daily_entries.all()}),
             "similar": cards_for_ids(similar_papers(paper.id) or []),
             "people": people.paper_people(paper, request.user),

@@ -19,7 +19,7 @@ urlpatterns = [
     path("", pages.daily, name="daily"),
     path("trending", pages.trending, name="trending"),
     path("search", pages.search, name="search"),
-    path("papers/<paper:arxiv_id>", pages.paper_detail, name="paper"),
+    path("papers/<paper:address>", pages.paper_detail, name="paper"),
     path("accounts/export.json", pages.export_user_data, name="export-user-data"),
 ]
 

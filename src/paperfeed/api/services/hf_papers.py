@@ -16,6 +16,7 @@ from django.utils import timezone
 from paperfeed.community.models import AuthorClaim, Profile
 from paperfeed.core.arxiv_ids import parse_arxiv_id
 from paperfeed.core.periods import Period, PeriodError, parse_period
+from paperfeed.core.sources.registry import PaperAddress
 from paperfeed.core.trending import rank_by_score
 from paperfeed.papers.models import DailyEntry, Paper
 from paperfeed.papers.retrieval import PAGE_SIZE as SEARCH_PAGE_SIZE
@@ -245,7 +246,7 @@ def paper_detail(text: str) -> ListedPaper:
         raise PaperNotFound(f"{text[:100]!r} is not an arXiv id: write it like 2501.00001 or hep-th/9901001")
     pk = Paper.objects.visible().filter(arxiv_id=parsed.id).values_list("id", flat=True).first()
     if pk is None:
-        if catalog.is_withheld(parsed.id):
+        if catalog.is_withheld(PaperAddress("arxiv", parsed.id)):
             raise PaperNotFound(f"arXiv:{parsed.id} has been hidden by a moderator of this site")
         raise PaperNotFound(f"arXiv:{parsed.id} is not on this site")
     return _listed(cards_for_ids([pk]), DailyEntry.objects.all())[0]

@@ -12,7 +12,7 @@ from ninja import Query
 from paperfeed.api import schemas as out
 from paperfeed.api.schemas import ErrorOut
 from paperfeed.api.security import BearerToken, RateLimit, anonymous
-from paperfeed.core.arxiv_ids import parse_arxiv_id
+from paperfeed.core.sources.registry import parse_address
 from paperfeed.papers.models import Paper
 from paperfeed.papers.services import catalog
 
@@ -45,16 +45,20 @@ def user_of(request: HttpRequest) -> AbstractBaseUser:
     return request.auth.user
 
 
-def paper_or_404(arxiv_id: str) -> Paper:
-    """The visible paper (catalog.paper_by_arxiv_id), or a 404 that says whether it is unknown or hidden."""
-    parsed = parse_arxiv_id(arxiv_id)
+def paper_or_404(address: str) -> Paper:
+    """The visible paper an address names (catalog.paper_by_address), or a 404 that says whether it is unknown or
+    hidden."""
+    parsed = parse_address(address)
     if parsed is None:
-        raise Http404(f"“{arxiv_id[:64]}” is not an arXiv id: write it like 2503.11731 or hep-th/9901001.")
-    paper = catalog.paper_by_arxiv_id(parsed.id)
+        raise Http404(
+            f"“{address[:64]}” is not a paper id: write an arXiv id like 2503.11731 or hep-th/9901001, or "
+            "source:id for a paper of another source."
+        )
+    paper = catalog.paper_by_address(parsed)
     if paper is None:
-        if catalog.is_withheld(parsed.id):
-            raise Http404(f"arXiv:{parsed.id} has been hidden by a moderator of this site.")
-        raise Http404(f"arXiv:{parsed.id} is not on this site.")
+        if catalog.is_withheld(parsed):
+            raise Http404(f"{parsed.label} has been hidden by a moderator of this site.")
+        raise Http404(f"{parsed.label} is not on this site.")
     return paper
 
 

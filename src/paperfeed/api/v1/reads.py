@@ -43,7 +43,7 @@ def similar(request: HttpRequest, arxiv_id: str, limit: int = Query(SIMILAR_DEFA
     paper = paper_or_404(arxiv_id)
     ids = similar_papers(paper.id, k=limit)
     results = [out.paper_summary(request, card) for card in cards_for_ids(ids or [])]
-    return {"arxiv_id": paper.arxiv_id, "available": ids is not None, "results": results}
+    return {"id": paper.address, "arxiv_id": paper.arxiv_id, "available": ids is not None, "results": results}
 
 
 @papers.get(
@@ -54,7 +54,7 @@ def similar(request: HttpRequest, arxiv_id: str, limit: int = Query(SIMILAR_DEFA
     **READ,
 )
 def paper(request: HttpRequest, arxiv_id: str) -> dict:
-    """A paper by its arXiv id (a version suffix such as v2 is accepted and ignored)."""
+    """A paper by its address: its arXiv id (a version suffix such as v2 is accepted and ignored), or source:id."""
     found = paper_or_404(arxiv_id)
     return out.paper_detail(request, found, cards_for_ids([found.id])[0])
 

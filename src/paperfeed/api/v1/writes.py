@@ -26,7 +26,7 @@ from paperfeed.community.services import collections as saved
 from paperfeed.community.services.permissions import profile_of
 from paperfeed.community.services.submissions import AlreadySubmitted, SubmissionError, submit_paper
 from paperfeed.community.services.votes import VoteRefused, set_vote, votable_paper
-from paperfeed.core.arxiv_ids import parse_arxiv_id
+from paperfeed.core.sources.registry import parse_address
 from paperfeed.papers.services.cards import cards_for_ids
 
 COLLECTION_PAGE_SIZE = 50
@@ -37,15 +37,16 @@ votes = Router(tags=["Votes"])
 
 
 def _vote(request: HttpRequest, arxiv_id: str, up: bool) -> dict:
-    parsed = parse_arxiv_id(arxiv_id)
-    paper = votable_paper(parsed.id) if parsed else None
+    """`arxiv_id`: the paper's address, an arXiv id or source:id (the name is the API's since before sources)."""
+    parsed = parse_address(arxiv_id)
+    paper = votable_paper(parsed) if parsed else None
     if paper is None:
         raise Http404(f"There is no paper “{arxiv_id[:64]}” to vote on here.")
     try:
         count = set_vote(user_of(request), paper, up)
     except VoteRefused as refused:
         raise ApiRefusal(403, str(refused)) from None
-    return {"arxiv_id": paper.arxiv_id, "upvotes": count, "voted": up}
+    return {"id": paper.address, "arxiv_id": paper.arxiv_id, "upvotes": count, "voted": up}
 
 
 @votes.post(
@@ -101,6 +102,7 @@ def submit(request: HttpRequest, payload: out.SubmissionIn) -> Status:
     entry = submission.entry
     card = cards_for_ids([entry.paper_id], first_day_from=entry.day)[0]
     body = {
+        "id": card.paper.address,
         "arxiv_id": card.paper.arxiv_id,
         "day": entry.day,
         "fetched": submission.fetched,
@@ -215,14 +217,16 @@ def collection_papers(request: HttpRequest, collection_id: int = COLLECTION_ID, 
 
 
 def _set_paper(request: HttpRequest, collection_id: int, arxiv_id: str, add: bool) -> dict:
-    parsed = parse_arxiv_id(arxiv_id)
+    parsed = parse_address(arxiv_id)
     if parsed is None:
         raise ApiRefusal(
-            400, f"“{arxiv_id[:64]}” is not an arXiv id: write it like 2503.11731.", {"parameter": "arxiv_id"}
+            400,
+            f"“{arxiv_id[:64]}” is not a paper id: write an arXiv id like 2503.11731, or source:id.",
+            {"parameter": "arxiv_id"},
         )
     found = _owned_collection(request, collection_id)
-    paper = _curate(saved.set_paper, user_of(request), found, parsed.id, add=add)
-    return {"collection": found.id, "arxiv_id": paper.arxiv_id, "in_collection": add}
+    paper = _curate(saved.set_paper, user_of(request), found, str(parsed), add=add)
+    return {"collection": found.id, "id": paper.address, "arxiv_id": paper.arxiv_id, "in_collection": add}
 
 
 @collections.post(

@@ -11,6 +11,7 @@ from django.utils.text import slugify
 
 from paperfeed.community.models import Collection, CollectionItem
 from paperfeed.community.services.permissions import posting_problem
+from paperfeed.core.sources.registry import parse_address
 from paperfeed.papers.models import Paper, visible_condition
 
 NAME_CHARS = 100
@@ -104,10 +105,12 @@ def create_collection(
     raise AssertionError("unreachable: slug candidates never run out")
 
 
-def _listed_paper(arxiv_id: str) -> Paper:
-    paper = Paper.objects.visible().filter(arxiv_id=arxiv_id).first()
+def _listed_paper(address: str) -> Paper:
+    """The visible paper an address names (core.sources.registry: `2503.11731`, `biorxiv:10.1101/…`)."""
+    parsed = parse_address(address)
+    paper = Paper.objects.visible().named(parsed).first() if parsed is not None else None
     if paper is None:
-        raise CollectionRefused(f"arXiv:{arxiv_id} is not on this site.", status=404)
+        raise CollectionRefused(f"{parsed.label if parsed else address[:64]} is not on this site.", status=404)
     return paper
 
 
@@ -135,10 +138,10 @@ def check_owner(user: AbstractBaseUser | AnonymousUser, collection: Collection) 
     _check_curator(user)
 
 
-def set_paper(user: AbstractBaseUser, collection: Collection, arxiv_id: str, add: bool) -> Paper:
+def set_paper(user: AbstractBaseUser, collection: Collection, address: str, add: bool) -> Paper:
     """Add the paper to the collection or take it out; doing it twice changes nothing the second time."""
     check_owner(user, collection)
-    paper = _listed_paper(arxiv_id)
+    paper = _listed_paper(address)
     if add:
         CollectionItem.objects.get_or_create(collection=collection, paper=paper)
     else:

@@ -15,6 +15,7 @@ from paperfeed.community.models import Comment
 from paperfeed.community.services import throttle
 from paperfeed.community.services.permissions import posting_problem
 from paperfeed.core.markdown import MarkdownTooLong, render_markdown
+from paperfeed.core.sources.registry import PaperAddress
 from paperfeed.papers.models import Paper
 from paperfeed.papers.services.cards import per_paper
 
@@ -88,9 +89,9 @@ def _clean_body(body: str) -> tuple[str, str]:
         raise CommentRefused(str(error)) from None
 
 
-def visible_paper(arxiv_id: str) -> Paper | None:
+def visible_paper(address: PaperAddress) -> Paper | None:
     """The paper people may comment on: one that exists and is not hidden."""
-    return Paper.objects.visible().filter(arxiv_id=arxiv_id).first()
+    return Paper.objects.visible().named(address).first()
 
 
 _PARENT_GONE = (

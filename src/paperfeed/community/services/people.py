@@ -18,14 +18,15 @@ from django.utils.text import slugify
 
 from paperfeed.community.models import AuthorClaim
 from paperfeed.community.services.permissions import posting_problem
+from paperfeed.core.sources.registry import PaperAddress
 from paperfeed.papers.models import Author, Authorship, Organization, Paper
 from paperfeed.papers.services.cards import cards_for_ids
-from paperfeed.papers.services.catalog import paper_by_arxiv_id
+from paperfeed.papers.services.catalog import paper_by_address
 
 PAGE_SIZE = 20
 SLUG_CHARS = 80
 MAX_PENDING_CLAIMS = 20  # claims one user may have waiting for a moderator at once
-NEWEST_FIRST = ("-published", "-arxiv_id")
+NEWEST_FIRST = ("-published", "-external_id")
 
 Status = AuthorClaim.Status
 
@@ -111,7 +112,7 @@ def paper_people(paper: Paper, user: AbstractBaseUser | AnonymousUser, message: 
     """The paper's authors with their confirmed users, and this reader's claim box: one query for the claims (and
     one for a signed-in reader's standing, when they have not claimed this paper yet).
 
-    Expects `paper.authorships` prefetched with their authors (catalog.paper_by_arxiv_id does that). A pending or
+    Expects `paper.authorships` prefetched with their authors (catalog.paper_by_address does that). A pending or
     turned-down claim is shown to its own user only.
     """
     authorships = list(paper.authorships.all())
@@ -161,9 +162,9 @@ class ClaimRefused(Exception):
         self.message, self.status = message, status
 
 
-def claimable_paper(arxiv_id: str) -> Paper | None:
+def claimable_paper(address: PaperAddress) -> Paper | None:
     """The paper (one anyone may see) with its ordered authors, for a claim and the box that answers it."""
-    return paper_by_arxiv_id(arxiv_id)
+    return paper_by_address(address)
 
 
 def _already(claim: AuthorClaim) -> str:
@@ -239,7 +240,7 @@ def decide_claims(claims: QuerySet[AuthorClaim], approve: bool) -> Decisions:
                 holder = other.values_list("user__username", flat=True).first()
                 if holder is not None:
                     skipped.append(
-                        f"{claim.user} as {claim.author} on arXiv:{claim.paper.arxiv_id}: "
+                        f"{claim.user} as {claim.author} on {claim.paper.source_label}: "
                         f"that name is already confirmed as {holder}."
                     )
                     continue

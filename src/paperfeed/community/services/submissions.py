@@ -83,7 +83,7 @@ class AlreadySubmitted(SubmissionError):
         self.by_you = by_you
         who = "you" if by_you else f"@{entry.submitter_name}"
         listed = "today's list" if entry.day == timezone.localdate() else f"the list of {_day(entry.day)}"
-        super().__init__(f"arXiv:{entry.paper.arxiv_id} is already on {listed}, submitted by {who}.")
+        super().__init__(f"{entry.paper.source_label} is already on {listed}, submitted by {who}.")
 
 
 @dataclass(frozen=True)

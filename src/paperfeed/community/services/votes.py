@@ -6,6 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 
 from paperfeed.community.services.permissions import posting_problem
+from paperfeed.core.sources.registry import PaperAddress
 from paperfeed.papers.models import Paper, Vote
 
 
@@ -13,9 +14,9 @@ class VoteRefused(Exception):
     """The user may not vote (banned, disabled); the message says why, in their words."""
 
 
-def votable_paper(arxiv_id: str) -> Paper | None:
-    """The paper a vote is for (id without version), or None when there is none or a moderator hid it."""
-    return Paper.objects.visible().filter(arxiv_id=arxiv_id).only("id", "arxiv_id").first()
+def votable_paper(address: PaperAddress) -> Paper | None:
+    """The paper a vote is for, or None when there is none or a moderator hid it."""
+    return Paper.objects.visible().named(address).only("id", "source", "external_id", "arxiv_id").first()
 
 
 def set_vote(user: AbstractBaseUser, paper: Paper, up: bool) -> int:

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from paperfeed.community.models import Collection
 from paperfeed.community.services import collections
 from paperfeed.community.services.collections import CollectionRefused
-from paperfeed.core.arxiv_ids import parse_arxiv_id
+from paperfeed.core.sources.registry import parse_address
 from paperfeed.papers.services.cards import cards_for_ids
 from paperfeed.web import safe_next
 
@@ -54,9 +54,14 @@ def _form(request: HttpRequest) -> dict:
     }
 
 
-def _add_target(arxiv_id: str) -> str | None:
-    parsed = parse_arxiv_id(arxiv_id.strip()) if arxiv_id.strip() else None
-    return parsed.id if parsed else None
+def _add_target(written: str) -> str | None:
+    """The address of the paper a form names (field `paper`, or `arxiv_id` as forms before sources had it)."""
+    parsed = parse_address(written.strip()) if written.strip() else None
+    return str(parsed) if parsed else None
+
+
+def _named_paper(request: HttpRequest) -> str:
+    return request.POST.get("paper") or request.POST.get("arxiv_id", "")
 
 
 @login_required
@@ -77,7 +82,7 @@ def _my_context(request: HttpRequest, **extra) -> dict:
 def collection_create(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(reverse("collections"))
-    form, add = _form(request), _add_target(request.POST.get("arxiv_id", ""))
+    form, add = _form(request), _add_target(_named_paper(request))
     try:
         collection = collections.create_collection(request.user, **form, first_paper=add)
     except CollectionRefused as refusal:
@@ -141,15 +146,17 @@ def collection_papers(request: HttpRequest, collection_id: int) -> HttpResponse:
     action = request.POST.get("action", "")
     if action not in ("add", "remove"):
         raise BadRequest("Say whether to add the paper to the collection or remove it (action=add or action=remove).")
-    raw_id = request.POST.get("arxiv_id", "")
-    arxiv_id = _add_target(raw_id)
-    if arxiv_id is None:
+    raw_id = _named_paper(request)
+    address = _add_target(raw_id)
+    if address is None:
         raise Http404(
-            f"{raw_id[:40]!r} is not an arXiv id." if raw_id.strip() else "Name the paper: arxiv_id is empty."
+            f"{raw_id[:40]!r} is not a paper id this site can read (an arXiv id such as 2503.11731, or source:id)."
+            if raw_id.strip()
+            else "Name the paper: the field paper is empty."
         )
     try:
         collection = _owned(request, collection_id)
-        collections.set_paper(request.user, collection, arxiv_id, add=action == "add")
+        collections.set_paper(request.user, collection, address, add=action == "add")
     except CollectionRefused as refusal:
         return _refused(request, refusal)
     return _see_other(safe_next(request, _collection_url(collection)))

@@ -11,8 +11,8 @@ from django.views.decorators.http import require_http_methods
 from paperfeed.community.models import Comment
 from paperfeed.community.services import comments
 from paperfeed.community.services.comments import CommentRefused
-from paperfeed.core.arxiv_ids import parse_arxiv_id
 from paperfeed.core.markdown import MAX_CHARS
+from paperfeed.core.sources.registry import parse_address
 
 
 def _see_other(url: str) -> HttpResponseRedirect:
@@ -21,12 +21,12 @@ def _see_other(url: str) -> HttpResponseRedirect:
     return response
 
 
-def _paper_url(arxiv_id: str, anchor: str = "comments") -> str:
-    return f"{reverse('paper', args=[arxiv_id])}#{anchor}"
+def _paper_url(address: object, anchor: str = "comments") -> str:
+    return f"{reverse('paper', args=[str(address)])}#{anchor}"
 
 
 def _comment_url(comment: Comment) -> str:
-    return _paper_url(comment.paper.arxiv_id, f"comment-{comment.pk}")
+    return _paper_url(comment.paper.address, f"comment-{comment.pk}")
 
 
 def _form_page(request: HttpRequest, refusal: CommentRefused | None, **context) -> HttpResponse:
@@ -37,17 +37,19 @@ def _form_page(request: HttpRequest, refusal: CommentRefused | None, **context) 
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def comment_create(request: HttpRequest, arxiv_id: str) -> HttpResponse:
-    parsed = parse_arxiv_id(arxiv_id)
+def comment_create(request: HttpRequest, address: str) -> HttpResponse:
+    parsed = parse_address(address)
     if parsed is None:
-        raise Http404(f"{arxiv_id} is not an arXiv id")
+        raise Http404(
+            f"{address[:64]} is not a paper id this site can read (an arXiv id such as 2503.11731, or source:id)"
+        )
     if request.method != "POST":
-        return _see_other(_paper_url(parsed.id))  # the form lives on the paper page
+        return _see_other(_paper_url(parsed))  # the form lives on the paper page
     if not request.user.is_authenticated:
-        return redirect_to_login(_paper_url(parsed.id))
-    paper = comments.visible_paper(parsed.id)
+        return redirect_to_login(_paper_url(parsed))
+    paper = comments.visible_paper(parsed)
     if paper is None:
-        raise Http404(f"arXiv:{parsed.id} is not on this site, so it cannot be commented on.")
+        raise Http404(f"{parsed.label} is not on this site, so it cannot be commented on.")
     body, parent = request.POST.get("body", ""), request.POST.get("parent") or None
     try:
         comment = comments.post_comment(request.user, paper, body, parent)
@@ -68,7 +70,7 @@ def _refused(request: HttpRequest, comment: Comment, verb: str) -> HttpResponse:
     paper = comment.paper
     context = {
         "message": comments.refusal(request.user, comment, verb),
-        "back": reverse("paper", args=[paper.arxiv_id]) + "#comments",
+        "back": reverse("paper", args=[paper.address]) + "#comments",
         "back_label": f"Back to the discussion of “{paper.title}”",
     }
     return render(request, "community/refused.html", context, status=403)
@@ -102,11 +104,11 @@ def comment_delete(request: HttpRequest, comment_id: int) -> HttpResponse:
         return _refused(request, comment, "delete")
     comments.delete_comment(request.user, comment)
     anchor = f"comment-{comment.parent_id}" if comment.parent_id else "comments"
-    return _see_other(_paper_url(comment.paper.arxiv_id, anchor))
+    return _see_other(_paper_url(comment.paper.address, anchor))
 
 
 urlpatterns = [
-    path("papers/<path:arxiv_id>/comments", comment_create, name="comment-create"),
+    path("papers/<path:address>/comments", comment_create, name="comment-create"),
     path("comments/<int:comment_id>/edit", comment_edit, name="comment-edit"),
     path("comments/<int:comment_id>/delete", comment_delete, name="comment-delete"),
 ]

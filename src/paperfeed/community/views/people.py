@@ -1,4 +1,4 @@
-"""Organization and author pages, and claiming one's name on a paper (POST /papers/<arxiv_id>/claim)."""
+"""Organization and author pages, and claiming one's name on a paper (POST /papers/<address>/claim)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
 from paperfeed.community.services import people
-from paperfeed.core.arxiv_ids import parse_arxiv_id
+from paperfeed.core.sources.registry import parse_address
 from paperfeed.web import is_htmx, page_number
 
 
@@ -42,11 +42,13 @@ def author(request: HttpRequest, author_id: int, slug: str | None = None) -> Htt
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
-def claim_authorship(request: HttpRequest, arxiv_id: str) -> HttpResponse:
-    parsed = parse_arxiv_id(arxiv_id)
+def claim_authorship(request: HttpRequest, address: str) -> HttpResponse:
+    parsed = parse_address(address)
     if parsed is None:
-        raise Http404(f"{arxiv_id} is not an arXiv id")
-    back = f"{reverse('paper', args=[parsed.id])}#claim"
+        raise Http404(
+            f"{address[:64]} is not a paper id this site can read (an arXiv id such as 2503.11731, or source:id)"
+        )
+    back = f"{reverse('paper', args=[str(parsed)])}#claim"
     if request.method != "POST":
         return _see_other(back)  # the form lives on the paper page
     if not request.user.is_authenticated:
@@ -54,9 +56,9 @@ def claim_authorship(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         if is_htmx(request):  # htmx would swap a redirect in place; HX-Redirect loads the sign-in page
             return HttpResponse(headers={"HX-Redirect": signin.url})
         return signin
-    paper = people.claimable_paper(parsed.id)
+    paper = people.claimable_paper(parsed)
     if paper is None:
-        raise Http404(f"arXiv:{parsed.id} is not on this site, so no one can claim it")
+        raise Http404(f"{parsed.label} is not on this site, so no one can claim it")
     try:
         people.claim_authorship(request.user, paper, request.POST.get("author", ""))
     except people.ClaimRefused as refused:
@@ -67,7 +69,7 @@ def claim_authorship(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         context = {
             "heading": "Your claim was not recorded",
             "message": refused.message,
-            "back": reverse("paper", args=[paper.arxiv_id]) + "#claim",
+            "back": reverse("paper", args=[paper.address]) + "#claim",
             "back_label": f"Back to “{paper.title}”",
         }
         return render(request, "community/refused.html", context, status=refused.status)
@@ -81,5 +83,5 @@ urlpatterns = [
     path("organizations/<slug:slug>", organization, name="organization"),
     path("authors/<int:author_id>", author, name="author"),
     path("authors/<int:author_id>/<uslug:slug>", author, name="author-slug"),
-    path("papers/<path:arxiv_id>/claim", claim_authorship, name="claim-authorship"),
+    path("papers/<path:address>/claim", claim_authorship, name="claim-authorship"),
 ]

@@ -1,4 +1,4 @@
-"""Upvotes: POST /papers/<arxiv_id>/vote, answered with the button itself (htmx) or a redirect back (no JavaScript)."""
+"""Upvotes: POST /papers/<address>/vote, answered with the button itself (htmx) or a redirect back (no JavaScript)."""
 
 from __future__ import annotations
 
@@ -10,20 +10,20 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_POST
 
 from paperfeed.community.services.votes import VoteRefused, set_vote, upvotes, votable_paper
-from paperfeed.core.arxiv_ids import parse_arxiv_id
+from paperfeed.core.sources.registry import parse_address
 from paperfeed.web import is_htmx, safe_next
 
 VOTE_VALUES = {"1": True, "0": False}
 
 
 @require_POST
-def vote(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+def vote(request: HttpRequest, address: str) -> HttpResponse:
     """Upvote (vote=1) or take back an upvote (vote=0); answers htmx with the button, a plain form with a 303."""
-    parsed = parse_arxiv_id(arxiv_id)
-    paper = votable_paper(parsed.id) if parsed else None
+    parsed = parse_address(address)
+    paper = votable_paper(parsed) if parsed else None
     if paper is None:
-        raise Http404(f"There is no paper {arxiv_id[:64]} to upvote here")
-    back = safe_next(request, reverse("paper", args=[paper.arxiv_id]))
+        raise Http404(f"There is no paper {address[:64]} to upvote here")
+    back = safe_next(request, reverse("paper", args=[paper.address]))
     if not request.user.is_authenticated:
         signin = redirect_to_login(back)
         if is_htmx(request):  # htmx follows HX-Redirect with a full page load; a 302 it would swap in place
@@ -48,5 +48,5 @@ def vote(request: HttpRequest, arxiv_id: str) -> HttpResponse:
 
 
 urlpatterns = [
-    path("papers/<path:arxiv_id>/vote", vote, name="vote"),
+    path("papers/<path:address>/vote", vote, name="vote"),
 ]

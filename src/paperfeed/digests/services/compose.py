@@ -49,7 +49,7 @@ from paperfeed.recommend.services.ranking import DigestRecommender
 SENT_MEMORY = timedelta(days=45)
 CHUNK = 900  # ids per IN (...) list
 HISTORY_CHUNK = 200  # subscriptions per look-up of the send log (times about 100 period keys)
-_PERIOD_COLUMNS = ("id", "title", "abstract", "categories", "organization_id", "published", "arxiv_id")
+_PERIOD_COLUMNS = ("id", "title", "abstract", "categories", "organization_id", "published", "external_id")
 _PERIOD_COLUMNS += ("hf_upvotes", "upvotes")
 
 
@@ -209,8 +209,8 @@ class PeriodPapers:
         rows = (
             with_upvotes(Paper.objects.visible().filter(id__in=self._listed())).order_by().values_list(*_PERIOD_COLUMNS)
         )
-        for pid, title, abstract, categories, organization, published, arxiv_id, hf_upvotes, upvotes in rows:
-            self.rank[pid] = (-upvotes, -hf_upvotes, -(published or date.min).toordinal(), arxiv_id)
+        for pid, title, abstract, categories, organization, published, external_id, hf_upvotes, upvotes in rows:
+            self.rank[pid] = (-upvotes, -hf_upvotes, -(published or date.min).toordinal(), external_id)
             self.text[pid] = f"{title}\n{abstract}".lower()
             for category in categories or ():
                 self.categories[category].add(pid)

@@ -110,7 +110,7 @@ class DigestRenderer:
         if block is None:
             summary = " ".join(card.summary.split())
             shown = {
-                "url": self._site_url + reverse("paper", args=[paper.arxiv_id]),
+                "url": self._site_url + reverse("paper", args=[paper.address]),
                 "title": " ".join(paper.title.split()),
                 "authors": card.authors_line,
                 "organization": paper.organization.name if paper.organization_id else "",

@@ -76,7 +76,7 @@ class Document:
     authors: Sequence[str]
     categories: Sequence[str]
     published: date | None
-    arxiv_id: str = ""
+    external_id: str = ""  # its id at its source: newest first breaks ties of a day by it (higher arXiv numbers)
 
 
 @dataclass(frozen=True)
@@ -87,8 +87,9 @@ class Marked:
     snippet_html: str
 
 
-def _arxiv_number(arxiv_id: str) -> int:
-    digits = re.sub(r"\D", "", arxiv_id.split("v")[0] if "/" not in arxiv_id else arxiv_id.split("/")[-1])
+def _id_number(external_id: str) -> int:
+    """The digits of an id (an arXiv id's number, a DOI's last part), for ordering papers of one day."""
+    digits = re.sub(r"\D", "", external_id.split("v")[0] if "/" not in external_id else external_id.split("/")[-1])
     return int(digits[:12] or 0)
 
 
@@ -98,9 +99,9 @@ def _document(doc: Document) -> tantivy.Document:
     fields: dict = {"paper_id": doc.paper_id, TEXT: text, "category": list(doc.categories)}
     if doc.published is not None:
         fields["published"] = doc.published.toordinal()
-        fields["newest"] = (doc.published.toordinal() << 40) + (_arxiv_number(doc.arxiv_id) % (1 << 40))
+        fields["newest"] = (doc.published.toordinal() << 40) + (_id_number(doc.external_id) % (1 << 40))
     else:
-        fields["newest"] = _arxiv_number(doc.arxiv_id) % (1 << 40)
+        fields["newest"] = _id_number(doc.external_id) % (1 << 40)
     return tantivy.Document(**fields)
 
 

@@ -105,14 +105,14 @@ def documents(paper_ids: Sequence[int]) -> list[Document]:
             for pid, name in cursor.fetchall():
                 names.setdefault(pid, []).append(name)
             cursor.execute(
-                f"SELECT p.id, p.arxiv_id, p.title, p.abstract, p.categories, p.published FROM {table} p "
+                f"SELECT p.id, p.external_id, p.title, p.abstract, p.categories, p.published FROM {table} p "
                 f"WHERE p.id IN ({marks}) AND {visible_sql('p')}",
                 chunk,
             )
-            for pid, arxiv_id, title, abstract, categories, published in cursor.fetchall():
+            for pid, external_id, title, abstract, categories, published in cursor.fetchall():
                 authors = names.get(pid, ())
                 found.append(
-                    Document(pid, title, abstract or "", authors, _categories(categories), _day(published), arxiv_id)
+                    Document(pid, title, abstract or "", authors, _categories(categories), _day(published), external_id)
                 )
     return found
 

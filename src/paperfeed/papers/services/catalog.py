@@ -5,25 +5,26 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.db.models import Prefetch
 
+from paperfeed.core.sources.registry import PaperAddress
 from paperfeed.papers.models import Authorship, Paper, visible_condition
 from paperfeed.papers.services.cards import with_upvotes
 
 
-def paper_by_arxiv_id(arxiv_id: str) -> Paper | None:
+def paper_by_address(address: PaperAddress) -> Paper | None:
     """The paper (id without version) with its ordered authors, organization, daily entries and upvotes;
     None when it is not here or a moderator hid it (see is_withheld)."""
     authorships = Prefetch("authorships", queryset=Authorship.objects.select_related("author").order_by("position"))
     return (
-        with_upvotes(Paper.objects.visible().filter(arxiv_id=arxiv_id))
+        with_upvotes(Paper.objects.visible().named(address))
         .select_related("organization")
         .prefetch_related(authorships, "daily_entries")
         .first()
     )
 
 
-def is_withheld(arxiv_id: str) -> bool:
+def is_withheld(address: PaperAddress) -> bool:
     """Whether this paper is here but hidden by a moderator (its page then says it is not available)."""
-    return Paper.objects.filter(arxiv_id=arxiv_id).exclude(visible_condition()).exists()
+    return Paper.objects.named(address).exclude(visible_condition()).exists()
 
 
 def primary_categories() -> list[str]:

@@ -15,8 +15,8 @@ from paperfeed.papers.services.cards import cards_for_ids, with_upvotes
 
 Sort = Literal["votes", "newest"]
 SORTS: dict[str, tuple[str, ...]] = {
-    "votes": ("-upvotes", "-published", "-arxiv_id"),
-    "newest": ("-published", "-arxiv_id"),
+    "votes": ("-upvotes", "-published", "-external_id"),
+    "newest": ("-published", "-external_id"),
 }
 PAGE_SIZE = 50
 

@@ -1,4 +1,4 @@
-"""Loading paper records into the database: upsert by arXiv id, one transaction per batch.
+"""Loading paper records into the database: upsert by source and id there, one transaction per batch.
 
 The keyword index follows through the database's change log (see paperfeed.papers.retrieval.keyword): each
 committed batch is handed to it, and a file load keeps one index writer for all its batches, so that indexing
@@ -17,7 +17,9 @@ from pathlib import Path
 import orjson
 from django.db import connection, transaction
 
+from paperfeed.core.addresses import DEFAULT_SOURCE, paper_address
 from paperfeed.core.records import LineReader, PaperRecord, RecordError, parse_jsonl_line
+from paperfeed.core.sources.registry import SourceFile
 from paperfeed.papers.models import Author, Authorship, DailyEntry, Paper
 from paperfeed.papers.retrieval import following_bulk_load, keep_in_step
 
@@ -28,6 +30,8 @@ AUTHOR = Author._meta.db_table
 AUTHORSHIP = Authorship._meta.db_table
 DAILY = DailyEntry._meta.db_table
 PAPER_COLUMNS = (
+    "source",
+    "external_id",
     "arxiv_id",
     "version",
     "title",
@@ -41,7 +45,10 @@ PAPER_COLUMNS = (
     "journal_ref",
 )
 # Where each column sits in a row tuple.
-ID, VERSION, TITLE, ABSTRACT, CATEGORIES, PRIMARY, PUBLISHED, UPDATED, COMMENT, DOI, JOURNAL = range(11)
+SOURCE, EXTERNAL, ARXIV, VERSION, TITLE, ABSTRACT, CATEGORIES, PRIMARY, PUBLISHED, UPDATED, COMMENT, DOI, JOURNAL = (
+    range(13)
+)
+IDENTITY = 2  # the columns before this one say which paper a row is: never updated
 
 
 class BadLine(Exception):
@@ -90,6 +97,16 @@ def _chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
         yield items[start : start + size]
 
 
+def _by_source(identities: Iterable[tuple[str, str]]) -> Iterable[tuple[str, Sequence[str]]]:
+    """(source, a chunk of its ids) for these (source, id) pairs."""
+    ids: dict[str, list[str]] = {}
+    for source, external_id in identities:
+        ids.setdefault(source, []).append(external_id)
+    for source, external_ids in ids.items():
+        for chunk in _chunks(external_ids):
+            yield source, chunk
+
+
 def _placeholders(n: int) -> str:
     return ", ".join(["%s"] * n)
 
@@ -111,8 +128,11 @@ def _insert_rows(cursor, insert: str, rows: Sequence[tuple], *, row: str = "", t
 
 def _row(record: PaperRecord) -> tuple:
     """The record as stored in the paper table's PAPER_COLUMNS."""
+    source, external_id = record.identity
     return (
-        record.arxiv_id,
+        source,
+        external_id,
+        record.arxiv_id or None,
         record.version,
         record.title,
         record.abstract,
@@ -132,7 +152,8 @@ def _iso(value) -> str | None:
 
 @dataclass(frozen=True)
 class Written:
-    """What one batch did: each arXiv id's paper pk, and which papers it left unchanged."""
+    """What one batch did: the paper pk of each record's address (an arXiv paper's: its arXiv id), and the
+    addresses of the papers it left unchanged."""
 
     pks: dict[str, int]
     unchanged: set[str]
@@ -165,7 +186,7 @@ def _merge(stored: _Stored, record: PaperRecord) -> _Update | None:
         return None
     if new[VERSION] is None:
         new[VERSION] = old[VERSION]
-    for column in (ABSTRACT, COMMENT, DOI, JOURNAL, PRIMARY):
+    for column in (ARXIV, ABSTRACT, COMMENT, DOI, JOURNAL, PRIMARY):
         if not new[column]:
             new[column] = old[column]
     if not record.categories:
@@ -197,13 +218,13 @@ class PaperLoader:
         """Upsert one batch in one transaction (all of it or nothing)."""
         latest: dict[str, PaperRecord] = {}
         for record in records:
-            if record.arxiv_id in self._seen:
+            if record.address in self._seen:
                 summary.duplicates += 1
-            self._seen.add(record.arxiv_id)
-            latest[record.arxiv_id] = record
+            self._seen.add(record.address)
+            latest[record.address] = record
         new_authors: dict[str, int] = {}
         with transaction.atomic(), connection.cursor() as cursor:
-            stored = self._stored(cursor, list(latest))
+            stored = self._stored(cursor, [r.identity for r in latest.values()])
             inserts = [r for aid, r in latest.items() if aid not in stored]
             updates: list[_Update] = []
             unchanged: set[str] = set()
@@ -217,7 +238,7 @@ class PaperLoader:
             pks = self._insert_papers(cursor, inserts)
             self._update_papers(cursor, updates)
             # (pk, title, abstract, authors) of every paper written, as stored now.
-            written = [(pks[r.arxiv_id], r.title, r.abstract, r.authors) for r in inserts] + [
+            written = [(pks[r.address], r.title, r.abstract, r.authors) for r in inserts] + [
                 (u.pk, u.row[TITLE], u.row[ABSTRACT], u.authors) for u in updates
             ]
             self._write_authorships(cursor, [(pk, authors) for pk, _, _, authors in written], new_authors)
@@ -232,12 +253,13 @@ class PaperLoader:
         summary.unchanged += len(unchanged)
         return Written(all_pks, unchanged)
 
-    def delete(self, arxiv_ids: Sequence[str]) -> int:
+    def delete(self, external_ids: Sequence[str], source: str = DEFAULT_SOURCE) -> int:
         """Remove papers that their source withdrew (OAI-PMH deleted records), with their search entries."""
-        if not arxiv_ids:
+        if not external_ids:
             return 0
         with transaction.atomic():
-            deleted = Paper.objects.filter(arxiv_id__in=list(arxiv_ids)).delete()[1].get(Paper._meta.label, 0)
+            withdrawn = Paper.objects.filter(source=source, external_id__in=list(external_ids))
+            deleted = withdrawn.delete()[1].get(Paper._meta.label, 0)
             self._keep_index_in_step()
             return deleted
 
@@ -248,17 +270,19 @@ class PaperLoader:
         else:
             keep_in_step(wait=True)
 
-    def _stored(self, cursor, arxiv_ids: list[str]) -> dict[str, _Stored]:
+    def _stored(self, cursor, identities: list[tuple[str, str]]) -> dict[str, _Stored]:
+        """The stored papers of these (source, id) pairs, by address."""
         rows: dict[str, tuple] = {}
-        for chunk in _chunks(arxiv_ids):
+        for source, chunk in _by_source(identities):
             cursor.execute(
-                f"SELECT id, {', '.join(PAPER_COLUMNS)} FROM {PAPER} WHERE arxiv_id IN ({_placeholders(len(chunk))})",
-                chunk,
+                f"SELECT id, {', '.join(PAPER_COLUMNS)} FROM {PAPER} "
+                f"WHERE source = %s AND external_id IN ({_placeholders(len(chunk))})",
+                [source, *chunk],
             )
             for pk, *row in cursor.fetchall():
                 # Drivers differ in how dates come back (date objects or text): compare them as ISO text.
                 row[PUBLISHED], row[UPDATED] = _iso(row[PUBLISHED]), _iso(row[UPDATED])
-                rows[row[0]] = (pk, tuple(row))
+                rows[paper_address(row[SOURCE], row[EXTERNAL])] = (pk, tuple(row))
         authors: dict[int, list[str]] = {pk: [] for pk, _ in rows.values()}
         for chunk in _chunks(list(authors)):
             cursor.execute(
@@ -275,16 +299,22 @@ class PaperLoader:
             return {}
         _insert_rows(cursor, f"INSERT INTO {PAPER} ({', '.join(PAPER_COLUMNS)})", [_row(r) for r in records])
         pks: dict[str, int] = {}
-        for chunk in _chunks([r.arxiv_id for r in records]):
-            cursor.execute(f"SELECT arxiv_id, id FROM {PAPER} WHERE arxiv_id IN ({_placeholders(len(chunk))})", chunk)
-            pks.update(cursor.fetchall())
+        for source, chunk in _by_source([r.identity for r in records]):
+            cursor.execute(
+                f"SELECT external_id, id FROM {PAPER} WHERE source = %s AND external_id IN "
+                f"({_placeholders(len(chunk))})",
+                [source, *chunk],
+            )
+            pks.update((paper_address(source, external_id), pk) for external_id, pk in cursor.fetchall())
         return pks
 
     def _update_papers(self, cursor, updates: list[_Update]) -> None:
         if not updates:
             return
-        assignments = ", ".join(f"{column} = %s" for column in PAPER_COLUMNS[1:])
-        cursor.executemany(f"UPDATE {PAPER} SET {assignments} WHERE id = %s", [(*u.row[1:], u.pk) for u in updates])
+        assignments = ", ".join(f"{column} = %s" for column in PAPER_COLUMNS[IDENTITY:])
+        cursor.executemany(
+            f"UPDATE {PAPER} SET {assignments} WHERE id = %s", [(*u.row[IDENTITY:], u.pk) for u in updates]
+        )
         pks = [u.pk for u in updates]
         for chunk in _chunks(pks):
             cursor.execute(f"DELETE FROM {AUTHORSHIP} WHERE paper_id IN ({_placeholders(len(chunk))})", chunk)
@@ -314,7 +344,7 @@ class PaperLoader:
         return ids
 
     def _add_daily_entries(self, cursor, records: Iterable[PaperRecord], pks: dict[str, int]) -> int:
-        rows = [(pks[r.arxiv_id], r.listed_on.isoformat(), self.source) for r in records if r.listed_on is not None]
+        rows = [(pks[r.address], r.listed_on.isoformat(), self.source) for r in records if r.listed_on is not None]
         if not rows:
             return 0
         return _insert_rows(  # ignored conflicts count 0
@@ -368,6 +398,19 @@ def load_file(
         if on_progress:
             on_progress(reader.size, reader.size, summary.papers + summary.duplicates)
     return summary
+
+
+def load_source_file(path: Path, parse: Callable[[bytes], SourceFile], listing: str, batch_size: int = 2000):
+    """Load a file of a registered paper source (core.sources.registry: its `parse_file`), its papers' daily-list
+    days listed under `listing` (the source's name). Returns (LoadSummary, the entries the parser skipped);
+    SourceError when the file cannot be read at all, before anything is written."""
+    read = parse(path.read_bytes())
+    summary = LoadSummary()
+    with following_bulk_load() as keep_up:
+        loader = PaperLoader(source=listing, keep_up=keep_up)
+        for start in range(0, len(read.records), batch_size):
+            loader.write(read.records[start : start + batch_size], summary)
+    return summary, read.skipped
 
 
 def load_jsonl(path: Path, **options) -> LoadSummary:

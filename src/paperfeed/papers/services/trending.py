@@ -27,7 +27,7 @@ def trending(now: datetime, limit: int = TRENDING_SIZE) -> Trending:
     votes = Vote.objects.filter(visible_condition("paper"), created_at__gte=since, created_at__lte=now)
     scores = trending_scores(votes.values_list("paper_id", "created_at"), now, half_life)
     if not scores:
-        newest = Paper.objects.visible().order_by("-published", "-arxiv_id").values_list("id", flat=True)[:limit]
+        newest = Paper.objects.visible().order_by("-published", "-external_id").values_list("id", flat=True)[:limit]
         return Trending(cards_for_ids(list(newest)), {}, has_votes=False)
     ranked = rank_by_score(scores)[:limit]
     return Trending(cards_for_ids(ranked), scores, has_votes=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
 
+from paperfeed.core.sources.registry import PaperAddress
 from paperfeed.papers.models import Paper
 from paperfeed.recommend.models import Dismissal
 
@@ -12,9 +13,9 @@ class DismissalRefused(Exception):
     """The user may not do this (signed out, disabled); the message says why."""
 
 
-def dismissable_paper(arxiv_id: str) -> Paper | None:
-    """The visible paper with this id (no version), or None."""
-    return Paper.objects.visible().filter(arxiv_id=arxiv_id).only("id", "arxiv_id", "title").first()
+def dismissable_paper(address: PaperAddress) -> Paper | None:
+    """The visible paper this address names, or None."""
+    return Paper.objects.visible().named(address).only("id", "source", "external_id", "arxiv_id", "title").first()
 
 
 def set_dismissed(user: AbstractBaseUser, paper: Paper, dismissed: bool = True) -> None:

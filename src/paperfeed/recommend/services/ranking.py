@@ -258,7 +258,7 @@ class Reason:
 
     lead: str
     title: str = ""
-    arxiv_id: str = ""
+    address: str = ""  # the paper the title names, linked when set
     tail: str = ""
 
     @property
@@ -271,11 +271,11 @@ class Reason:
 def reason_for(positive: Positive) -> Reason:
     title = " ".join(positive.title.split()) or "an untitled item"
     if positive.source == "upvote":
-        return Reason("Because you upvoted", title, positive.arxiv_id)
+        return Reason("Because you upvoted", title, positive.address)
     if positive.source == "collection":
         tail = f" to {positive.collection}" if positive.collection else " to a collection"
-        return Reason("Because you saved", title, positive.arxiv_id, tail)
-    return Reason("Because your library has", title, positive.arxiv_id)
+        return Reason("Because you saved", title, positive.address, tail)
+    return Reason("Because your library has", title, positive.address)
 
 
 @dataclass(frozen=True)

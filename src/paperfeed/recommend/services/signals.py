@@ -20,6 +20,7 @@ from django.db import connection
 from django.db.models import Count, F, Q, Sum
 
 from paperfeed.community.models import Collection, CollectionItem
+from paperfeed.core.addresses import paper_address
 from paperfeed.core.embedder import MODEL_NAME
 from paperfeed.papers.models import Paper, PaperEmbedding, Vote
 from paperfeed.papers.retrieval.embeddings import stored as stored_vector
@@ -40,7 +41,7 @@ class Positive:
     library_item_id: int | None = None
     collection: str = ""  # the collection's name, for source "collection"
     title: str = ""
-    arxiv_id: str = ""
+    address: str = ""  # the paper's, for a link to it
 
 
 @dataclass(frozen=True)
@@ -55,22 +56,16 @@ class UserSignals:
     seen_paper_ids: frozenset[int] = frozenset()  # every paper upvoted, collected, imported or dismissed
 
     def titled(self, indices: Iterable[int]) -> list[Positive]:
-        """These positives with their titles (and arXiv ids) filled in, in two queries at most."""
+        """These positives with their titles (and papers' addresses) filled in, in two queries at most."""
         chosen = [self.positives[i] for i in indices]
         papers = {p.paper_id for p in chosen if p.paper_id is not None and not p.title}
         items = {p.library_item_id for p in chosen if p.paper_id is None and not p.title}
-        paper_rows = (
-            {
-                pid: (title, arxiv_id)
-                for pid, title, arxiv_id in Paper.objects.filter(id__in=papers).values_list("id", "title", "arxiv_id")
-            }
-            if papers
-            else {}
-        )
+        rows = Paper.objects.filter(id__in=papers).values_list("id", "title", "source", "external_id")
+        paper_rows = {pid: (title, paper_address(source, eid)) for pid, title, source, eid in rows} if papers else {}
         item_rows = dict(LibraryItem.objects.filter(id__in=items).values_list("id", "title")) if items else {}
         for positive in chosen:
             if positive.paper_id in paper_rows:
-                positive.title, positive.arxiv_id = paper_rows[positive.paper_id]
+                positive.title, positive.address = paper_rows[positive.paper_id]
             elif positive.library_item_id in item_rows:
                 positive.title = item_rows[positive.library_item_id]
         return chosen

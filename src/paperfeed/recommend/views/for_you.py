@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views.decorators.http import require_POST, require_safe
 
-from paperfeed.core.arxiv_ids import parse_arxiv_id
+from paperfeed.core.sources.registry import parse_address
 from paperfeed.recommend.services import ranking
 from paperfeed.recommend.services.dismissals import DismissalRefused, dismissable_paper, set_dismissed
 from paperfeed.recommend.services.library import library_size
@@ -62,12 +62,12 @@ def for_you(request: HttpRequest) -> HttpResponse:
 
 
 @require_POST
-def not_interested(request: HttpRequest, arxiv_id: str) -> HttpResponse:
+def not_interested(request: HttpRequest, address: str) -> HttpResponse:
     """Dismiss a paper from For you (undo=1 takes that back); htmx gets the card's replacement, a form a 303."""
-    parsed = parse_arxiv_id(arxiv_id)
-    paper = dismissable_paper(parsed.id) if parsed else None
+    parsed = parse_address(address)
+    paper = dismissable_paper(parsed) if parsed else None
     if paper is None:
-        raise Http404(f"There is no paper {arxiv_id[:64]} here")
+        raise Http404(f"There is no paper {address[:64]} here")
     back = safe_next(request, reverse("for-you"))
     if not request.user.is_authenticated:
         signin = redirect_to_login(back)
@@ -90,5 +90,5 @@ def not_interested(request: HttpRequest, arxiv_id: str) -> HttpResponse:
 
 urlpatterns = [
     path("for-you", for_you, name="for-you"),
-    path("for-you/not-interested/<path:arxiv_id>", not_interested, name="not-interested"),
+    path("for-you/not-interested/<path:address>", not_interested, name="not-interested"),
 ]

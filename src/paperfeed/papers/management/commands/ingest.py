@@ -16,6 +16,7 @@ from tqdm import tqdm
 from paperfeed.core.periods import PeriodError, parse_day, parse_period
 from paperfeed.core.records import parse_jsonl_line
 from paperfeed.core.sources import SourceError
+from paperfeed.core.sources.registry import sources as registered_sources
 from paperfeed.core.sources.snapshot import parse_snapshot_line
 from paperfeed.papers.services.ingest import IngestError, arxiv_client, hf_client
 from paperfeed.papers.services.ingest.arxiv_api import ingest_ids
@@ -23,7 +24,7 @@ from paperfeed.papers.services.ingest.arxiv_feed import ingest_announcements
 from paperfeed.papers.services.ingest.arxiv_oai import harvest
 from paperfeed.papers.services.ingest.hf import ingest_hf_daily
 from paperfeed.papers.services.ingest.http import FetchError
-from paperfeed.papers.services.loading import BadLine, LoadSummary, load_file
+from paperfeed.papers.services.loading import BadLine, LoadSummary, load_file, load_source_file
 from paperfeed.papers.services.progress import file_progress
 from paperfeed.papers.signals import papers_loaded
 
@@ -103,6 +104,10 @@ class Command(BaseCommand):
         when.add_argument("--date", metavar="DATE", help="a day, YYYY-MM-DD (default: today)")
         when.add_argument("--week", metavar="WEEK", help="an ISO week, YYYY-Www")
         when.add_argument("--month", metavar="MONTH", help="a month, YYYY-MM")
+        for source in registered_sources().values():
+            if source.parse_file is not None:
+                files = sources.add_parser(source.name, help=source.file_help or f"a file of {source.label} papers")
+                files.add_argument("file", type=Path)
         for kind in PARSERS:
             files = sources.add_parser(kind, help=f"a {kind} file, plain or gzip")
             files.add_argument("file", type=Path)
@@ -111,6 +116,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, source: str, **options):
         try:
+            registered = registered_sources().get(source)
+            if registered is not None and registered.parse_file is not None:
+                self.ingest_source_file(registered, **options)
+                return
             getattr(self, "ingest_" + source.replace("-", "_"))(**options)
         except (FetchError, SourceError, IngestError) as error:
             raise fail(f"{source}: {error}") from None
@@ -181,6 +190,15 @@ class Command(BaseCommand):
         with hf_client() as client:
             summary, skipped = ingest_hf_daily(client, period)
         self.stdout.write(f"Hugging Face daily papers, {period.label}:")
+        report_skipped(self, skipped)
+        finish(self, summary)
+
+    def ingest_source_file(self, source, file: Path, **options):
+        """A file of a paper source registered in core.sources.registry (`paperfeed ingest NAME FILE`)."""
+        if not file.is_file():
+            raise fail(f"{file}: no such file")
+        summary, skipped = load_source_file(file, source.parse_file, listing=source.name)
+        self.stdout.write(f"{source.label}, {file.name}:")
         report_skipped(self, skipped)
         finish(self, summary)
 

@@ -104,5 +104,5 @@ class Command(BaseCommand):
         if not result.items:
             self.stdout.write("  nothing to recommend.")
         for number, item in enumerate(result.items, 1):
-            self.stdout.write(f"{number:3}. {item.card.paper.arxiv_id}  {' '.join(item.card.paper.title.split())}")
+            self.stdout.write(f"{number:3}. {item.card.paper.address}  {' '.join(item.card.paper.title.split())}")
             self.stdout.write(f"     {item.reason.text}")
