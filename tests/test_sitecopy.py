@@ -107,7 +107,7 @@ def test_a_sqlite_site_copied_to_postgresql_is_the_same_site_row_for_row_and_wor
         "django_content_type",
         "django_session",
         "django_admin_log",
-        "digests_subscription_authors",
+        "community_interests_authors",
         "community_comment",
         "recommend_usermodelstate",
         "papers_harveststate",

@@ -25,7 +25,7 @@ def restore_search_triggers(apps, schema_editor):
 def no_paper_without_arxiv_id(apps, schema_editor):
     """Back to arXiv ids only: refused while papers of other sources are here (they have none)."""
     Paper = apps.get_model("papers", "Paper")
-    others = Paper.objects.exclude(source="arxiv").count()
+    others = Paper.objects.using(schema_editor.connection.alias).exclude(source="arxiv").count()
     if others:
         raise RuntimeError(
             f"{others} papers come from sources other than arXiv; delete them before going back to a version "
