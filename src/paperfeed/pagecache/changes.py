@@ -54,6 +54,7 @@ WATCHED = (
 BY_PAPER = (
     "papers.Vote",
     "community.Comment",
+    "papers.PaperExtras",  # stars, Hugging Face artifacts, summary, thumbnail
 )
 EVENTS = ("INSERT", "UPDATE", "DELETE")
 

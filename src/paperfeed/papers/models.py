@@ -47,6 +47,12 @@ class PaperQuerySet(models.QuerySet):
         return self.filter(source=address.source, external_id=address.external_id)
 
 
+class LinkOrigin(models.TextChoices):
+    HUGGINGFACE = "huggingface", "Hugging Face"
+    TEXT = "text", "the paper's abstract or comment"
+    MEMBER = "member", "a member"
+
+
 class Paper(models.Model):
     """A paper, identified by its source and its id there (`arxiv` and `2503.11731`; see core.sources.registry),
     without version; the version and dates are attributes. URLs name it by its address (`address`)."""
@@ -70,6 +76,10 @@ class Paper(models.Model):
     journal_ref = models.CharField("journal reference", max_length=500, blank=True, db_default="")
     project_url = models.URLField("project page", max_length=500, blank=True, db_default="")
     code_url = models.URLField("code repository", max_length=500, blank=True, db_default="")
+    # Where each link comes from (none: unknown, from before it was kept): a member's choice, even a removal, is
+    # never overwritten by an ingest. Nullable so that adding them did not rebuild the papers table.
+    project_origin = models.CharField(max_length=16, choices=LinkOrigin, null=True, blank=True)  # noqa: DJ001
+    code_origin = models.CharField(max_length=16, choices=LinkOrigin, null=True, blank=True)  # noqa: DJ001
     hf_upvotes = models.PositiveIntegerField(
         "Hugging Face upvotes",
         db_default=0,
@@ -122,6 +132,64 @@ class Paper(models.Model):
     def pdf_url(self) -> str:
         found = self.source_info.pdf_url
         return found(self.external_id, None) if found else ""
+
+
+class SummaryOrigin(models.TextChoices):
+    HUGGINGFACE = "huggingface", "Hugging Face"
+    SITE = "site", "this site's summarizer"
+
+
+class ThumbnailOrigin(models.TextChoices):
+    HUGGINGFACE = "huggingface", "Hugging Face"
+    PDF = "pdf", "the PDF's first page"
+
+
+class PaperExtras(models.Model):
+    """What is known about a paper beyond its metadata, most of it refreshed by background work: its code
+    repository's GitHub stars, the Hugging Face models, datasets and Spaces that cite it, an AI summary and a
+    thumbnail. A table of its own: refreshing these never rewrites the papers table (nor its search triggers), and
+    a paper has a row only once something is known."""
+
+    paper = models.OneToOneField(Paper, on_delete=models.CASCADE, primary_key=True, related_name="extras")
+    github_stars = models.PositiveIntegerField(
+        "GitHub stars", null=True, blank=True, help_text="of the code repository, when it is on GitHub"
+    )
+    github_repo = models.CharField(
+        max_length=200, blank=True, default="", help_text="owner/name the stars are of (the code link may change)"
+    )
+    github_etag = models.CharField(max_length=200, blank=True, default="", help_text="of GitHub's last answer")
+    github_checked_at = models.DateTimeField(null=True, blank=True)
+    github_problem = models.CharField(max_length=300, blank=True, default="", help_text="of the last try, if any")
+    hf_artifacts = models.JSONField(
+        "Hugging Face models, datasets and Spaces",
+        default=dict,
+        blank=True,
+        help_text='those that cite the paper: {"models": [{"id": …}, …], "datasets": […], "spaces": […]}',
+    )
+    hf_artifacts_checked_at = models.DateTimeField(null=True, blank=True)
+    hf_artifacts_problem = models.CharField(max_length=300, blank=True, default="")
+    summary = models.TextField("AI summary", blank=True, default="")
+    summary_keywords = models.JSONField("AI keywords", default=list, blank=True)
+    summary_origin = models.CharField(max_length=16, choices=SummaryOrigin, blank=True, default="")
+    summary_model = models.CharField(max_length=200, blank=True, default="", help_text="the model that wrote it")
+    summary_at = models.DateTimeField(null=True, blank=True, help_text="when this site's summarizer wrote it")
+    summary_tried_at = models.DateTimeField(null=True, blank=True, help_text="this site's summarizer's last try")
+    summary_problem = models.CharField(max_length=300, blank=True, default="")
+    thumbnail = models.CharField(
+        max_length=200, blank=True, default="", help_text="file name in the data directory's thumbnails folder"
+    )
+    thumbnail_origin = models.CharField(max_length=16, choices=ThumbnailOrigin, blank=True, default="")
+    hf_thumbnail_url = models.URLField(max_length=500, blank=True, default="", help_text="from Hugging Face's list")
+    thumbnail_tried_at = models.DateTimeField(null=True, blank=True)
+    thumbnail_problem = models.CharField(
+        max_length=300, blank=True, default="", help_text="why the last try made no thumbnail"
+    )
+
+    class Meta:
+        verbose_name_plural = "paper extras"
+
+    def __str__(self) -> str:
+        return f"extras of {self.paper_id}"
 
 
 class Authorship(models.Model):
