@@ -453,7 +453,7 @@ from paperfeed.community.models import Profile
 from paperfeed.community.services.comments import post_comment
 from paperfeed.community.services.submissions import submit_paper
 from paperfeed.community.services.votes import set_vote
-from paperfeed.papers.models import Paper
+from paperfeed.papers.models import Paper, PaperExtras
 
 def member(name, display=""):
     user = User.objects.create_user(name, f"{name}@example.org", "a long enough password")
@@ -469,6 +469,9 @@ for user, ids in ((ada, ["2606.00002", "2606.00008", "2606.00001"]), (alan, ["26
 post_comment(ada, paper["2606.00001"], "The mixing is the point.")
 submit_paper(grace, "2606.00009")
 Paper.objects.filter(arxiv_id="2606.00010").update(hidden=True)
+Paper.objects.filter(arxiv_id="2606.00005").update(code_url="https://github.com/real-stanford/diffusion_policy")
+PaperExtras.objects.create(paper=paper["2606.00005"], summary="Robots act by denoising.",
+                           summary_keywords=["diffusion", "robot manipulation"], summary_origin="huggingface")
 print(timezone.localdate().isoformat())
 """
 
@@ -564,6 +567,8 @@ def test_huggingface_hub_reads_a_paper_searches_and_reads_markdown(hf_site, hf_a
     assert info.id == "2606.00005" and info.title == "Diffusion Policies for Robot Manipulation"
     assert [a.name for a in info.authors] == ["Cheng Chi", "Shuran Song"]
     assert info.published_at.date().isoformat() == "2026-07-01"
+    assert info.github_repo == "https://github.com/real-stanford/diffusion_policy"
+    assert (info.ai_summary, info.ai_keywords) == ("Robots act by denoising.", ["diffusion", "robot manipulation"])
     old = hf_api.paper_info("hep-th/9901001")
     assert old.title == "String Dualities and Old-Style Identifiers"
     first = hf_api.paper_info("2606.00001")

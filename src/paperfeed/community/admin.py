@@ -1,4 +1,5 @@
-"""The moderators' side: profiles and bans, comments to hide, collections, and authorship claims to decide."""
+"""The moderators' side: profiles and bans, comments to hide, collections, authorship claims to decide, and the
+changes people made to papers' links."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from django.utils import timezone
 from django.utils.text import Truncator
 
 from paperfeed.community import papers_admin  # noqa: F401 - registers the papers' models with their moderation
-from paperfeed.community.models import AuthorClaim, Collection, CollectionItem, Comment, Interests, Profile
+from paperfeed.community.models import (
+    AuthorClaim,
+    Collection,
+    CollectionItem,
+    Comment,
+    Interests,
+    LinkChange,
+    Profile,
+)
 from paperfeed.community.services import moderation, people
 
 User = get_user_model()
@@ -174,3 +183,25 @@ class AuthorClaimAdmin(admin.ModelAdmin):
         if "status" in form.changed_data:
             obj.decided_at = None if obj.status == AuthorClaim.Status.PENDING else timezone.now()
         super().save_model(request, obj, form, change)
+
+
+# --- links people gave ---
+
+
+@admin.register(LinkChange)
+class LinkChangeAdmin(admin.ModelAdmin):
+    """Every change a submitter, author or moderator made to a paper's code or project link: a record, not edited
+    here (to undo one, change the link on the paper's page or its admin page)."""
+
+    list_display = ["at", "username", "kind", "paper", "before", "after"]
+    list_filter = ["kind"]
+    search_fields = ["username", "paper__external_id", "paper__title", "before", "after"]
+    list_select_related = ["paper"]
+    date_hierarchy = "at"
+    readonly_fields = ["paper", "user", "username", "kind", "before", "after", "at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

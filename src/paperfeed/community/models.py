@@ -1,4 +1,5 @@
-"""What people add: profiles, comments, collections, authorship claims, and the counters that rate-limit them.
+"""What people add: profiles, comments, collections, authorship claims, link changes, and the counters that
+rate-limit them.
 
 Votes and submissions live with the papers (papers.Vote, papers.DailyEntry) because lists and rankings read them.
 """
@@ -134,3 +135,27 @@ class RateEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.scope}:{self.key} at {self.at}"
+
+
+class LinkChange(models.Model):
+    """A person's change to a paper's code or project link (added, changed or removed), kept for moderators."""
+
+    class Kind(models.TextChoices):
+        CODE = "code", "code"
+        PROJECT = "project", "project page"
+
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="link_changes")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="link_changes"
+    )
+    username = models.CharField(max_length=150, help_text="as it was then; kept when the account is deleted")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    before = models.URLField(max_length=500, blank=True)
+    after = models.URLField(max_length=500, blank=True, help_text="empty: removed")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"@{self.username}: {self.kind} of {self.paper_id} {self.before or '(none)'} → {self.after or '(none)'}"

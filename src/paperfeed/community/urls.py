@@ -1,12 +1,22 @@
 from django.urls import include, path
 
-from paperfeed.community.views import accounts, collections, comments, people, profiles, submissions, votes
+from paperfeed.community.views import (
+    accounts,
+    collections,
+    comments,
+    links,
+    people,
+    profiles,
+    submissions,
+    votes,
+)
 
 urlpatterns = [
     path("accounts/", include(accounts.urlpatterns)),
     path("", include(votes.urlpatterns)),
     path("", include(submissions.urlpatterns)),
     path("", include(comments.urlpatterns)),
+    path("", include(links.urlpatterns)),
     path("", include(collections.urlpatterns)),
     path("", include(people.urlpatterns)),
     path("", include(profiles.urlpatterns)),

@@ -40,12 +40,13 @@ def _dated(cards: list[PaperCard]) -> list[FeedItem]:
     return [FeedItem(card, card.day) for card in cards]
 
 
-def daily_items(period: Period | None, sort: str) -> list[FeedItem]:
-    """The period's daily list in the page's order; without a period, the latest day with papers."""
+def daily_items(period: Period | None, sort: str, with_code: bool = False) -> list[FeedItem]:
+    """The period's daily list in the page's order (`with_code`: its papers with code); without a period, the
+    latest day with papers."""
     period = period or listings.default_period(timezone.localdate())
     if period is None:
         return []
-    return _dated(list(listings.listing(period, sort).page.object_list)[:FEED_SIZE])
+    return _dated(list(listings.listing(period, sort, with_code=with_code).page.object_list)[:FEED_SIZE])
 
 
 def trending_items() -> list[FeedItem]:

@@ -24,7 +24,7 @@ from paperfeed.core.periods import PeriodError, parse_period
 from paperfeed.core.records import clean_text
 from paperfeed.feeds import lists
 from paperfeed.feeds.lists import FeedItem
-from paperfeed.papers.retrieval import MODES, FilterError, Filters, SearchRequest
+from paperfeed.papers.retrieval import MODES, FilterError, Filters, SearchRequest, with_code
 from paperfeed.papers.services import listing as listings
 
 SITE = "paperfeed"
@@ -135,8 +135,12 @@ class DailyFeed(PaperFeed):
         sort = request.GET.get("sort") or "votes"
         if sort not in listings.SORTS:
             raise BadRequest(f"sort={sort[:20]!r} is not a sort order: use votes or newest")
-        items = lists.daily_items(asked, sort)  # without a date: the latest day, whichever day that is now
-        order = "most upvoted first" if sort == "votes" else "newest first"
+        try:
+            code = with_code(request.GET.get("code"))
+        except FilterError as error:
+            raise BadRequest(str(error)) from None
+        items = lists.daily_items(asked, sort, code)  # without a date: the latest day, whichever day that is now
+        order = ("with code, " if code else "") + ("most upvoted first" if sort == "votes" else "newest first")
         sort_param = sort if sort != "votes" else None
         if asked is None:
             title, description = "Daily Papers", f"The papers of the latest day’s list, {order}."
@@ -144,7 +148,9 @@ class DailyFeed(PaperFeed):
             title, description = f"Daily Papers, {asked.label}", f"The papers listed in {asked.label}, {order}."
             if asked.kind == "day":
                 description = f"The papers listed on {asked.label}, {order}."
-        link = reverse("daily") + _query(**{asked.param_name: asked.value} if asked else {}, sort=sort_param)
+        link = reverse("daily") + _query(
+            **{asked.param_name: asked.value} if asked else {}, sort=sort_param, code="1" if code else None
+        )
         return Channel(title, description, link, items, request.get_full_path())
 
 
@@ -175,6 +181,8 @@ class SearchFeed(PaperFeed):
             where.append(f"published from {filters.date_from}")
         if filters.date_to:
             where.append(f"published until {filters.date_to}")
+        if filters.with_code:
+            where.append("with code")
         described = f"“{text.strip()[:200]}”"
         description = f"Papers matching {described} {MODE_WORDS[mode]}{''.join(' ' + w for w in where)}, best first."
         link = reverse("search") + _query(
@@ -182,6 +190,7 @@ class SearchFeed(PaperFeed):
             mode=mode if mode != "hybrid" else None,
             category=filters.category,
             **{"from": _param(request, "from"), "to": _param(request, "to")},
+            code="1" if filters.with_code else None,
         )
         items = lists.search_items(text, filters, mode)
         return Channel(f"{text.strip()[:60]} — search", description, link, items, request.get_full_path())
@@ -189,7 +198,9 @@ class SearchFeed(PaperFeed):
 
 def _search_filters(request: HttpRequest) -> Filters:
     try:  # as the search page takes them
-        return Filters.from_params(_param(request, "category"), _param(request, "from"), _param(request, "to"))
+        return Filters.from_params(
+            _param(request, "category"), _param(request, "from"), _param(request, "to"), _param(request, "code")
+        )
     except FilterError as error:
         raise BadRequest(str(error)) from None
 

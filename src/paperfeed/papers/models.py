@@ -192,6 +192,14 @@ class PaperExtras(models.Model):
         return f"extras of {self.paper_id}"
 
 
+def paper_extras(paper: Paper) -> PaperExtras | None:
+    """The paper's extras, or None when nothing is known yet (select_related("extras") saves the query)."""
+    try:
+        return paper.extras
+    except PaperExtras.DoesNotExist:
+        return None
+
+
 class Authorship(models.Model):
     """An author's place in a paper's author list (0 = first author)."""
 

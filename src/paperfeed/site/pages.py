@@ -17,11 +17,12 @@ from django.views.decorators.http import require_safe
 
 from paperfeed.community.services import collections as saved_collections
 from paperfeed.community.services import comments as comment_threads
+from paperfeed.community.services import links as paper_links
 from paperfeed.community.services import people
 from paperfeed.core.markdown import MAX_CHARS as MAX_COMMENT_CHARS
 from paperfeed.core.periods import PeriodError, containing, parse_period
 from paperfeed.core.sources.registry import parse_address, source_named
-from paperfeed.papers.retrieval import MODES, FilterError, Filters, SearchRequest, similar_papers
+from paperfeed.papers.retrieval import MODES, FilterError, Filters, SearchRequest, similar_papers, with_code
 from paperfeed.papers.services import catalog
 from paperfeed.papers.services import listing as listings
 from paperfeed.papers.services.cards import cards_for_ids
@@ -45,13 +46,18 @@ def daily(request: HttpRequest) -> HttpResponse:
     sort = request.GET.get("sort", "votes")
     if sort not in listings.SORTS:
         raise BadRequest(f"sort={sort[:20]!r} is not a sort order: use votes or newest")
+    try:
+        code = with_code(request.GET.get("code"))
+    except FilterError as error:
+        raise BadRequest(str(error)) from None
     today = timezone.localdate()
     period = period or listings.default_period(today)
     if period is None:
         return render(request, "papers/empty.html")
-    result = listings.listing(period, sort, page_number(request))
+    result = listings.listing(period, sort, page_number(request), with_code=code)
     views = {kind: containing(kind, period.start) for kind in ("day", "week", "month")}
-    return render(request, "papers/daily.html", {"listing": result, "sort": sort, "views": views})
+    context = {"listing": result, "sort": sort, "views": views, "with_code": code}
+    return render(request, "papers/daily.html", context)
 
 
 @require_safe
@@ -75,6 +81,7 @@ def paper_detail(request: HttpRequest, address: str) -> HttpResponse:
         return render(request, template, context, status=404)
     version = parsed.version or paper.version
     source = paper.source_info
+    holding, holding_count = saved_collections.public_collections_holding(paper)
     return render(
         request,
         "papers/paper.html",
@@ -89,6 +96,10 @@ def paper_detail(request: HttpRequest, address: str) -> HttpResponse:
             "discussion": comment_threads.discussion(paper, request.user),
             "comment_max_chars": MAX_COMMENT_CHARS,
             "save_panel": saved_collections.save_panel(request.user, paper),
+            "collections_holding": holding,
+            "collections_holding_count": holding_count,
+            "may_edit_links": request.user.is_authenticated
+            and paper_links.editing_problem(request.user, paper) is None,
         },
     )
 
@@ -100,7 +111,9 @@ def trending(request: HttpRequest) -> HttpResponse:
 
 def _filters(request: HttpRequest) -> Filters:
     try:
-        return Filters.from_params(_param(request, "category"), _param(request, "from"), _param(request, "to"))
+        return Filters.from_params(
+            _param(request, "category"), _param(request, "from"), _param(request, "to"), _param(request, "code")
+        )
     except FilterError as error:
         raise BadRequest(str(error)) from None
 

@@ -1,8 +1,8 @@
 """Papers in huggingface.co's JSON shapes (and its Markdown paper page), so that its clients read paperfeed unchanged.
 
 Field names and nesting follow huggingface.co's recorded /api/daily_papers responses and what `huggingface_hub`'s
-PaperInfo reads. Fields paperfeed has no data for (thumbnails, media, discussion ids, AI summaries, GitHub stars,
-avatars) are left out rather than invented; `huggingface_hub` reads every one of them as optional.
+PaperInfo reads. Fields paperfeed has no data for (media, discussion ids, avatars, and for a paper whatever it lacks:
+an AI summary, stars…) are left out rather than invented; `huggingface_hub` reads every one of them as optional.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from datetime import date
 from django.template.loader import render_to_string
 
 from paperfeed.api.services.hf_papers import ListedPaper
-from paperfeed.papers.models import Organization
+from paperfeed.papers.models import Organization, paper_extras
 
 # Ids and timestamps as huggingface.co writes them: a day is midnight UTC, with milliseconds.
 _ISO_DAY = "{}T00:00:00.000Z"
@@ -69,8 +69,17 @@ def paper_object(listed: ListedPaper) -> dict:
             "projectPage": paper.project_url or None,
             "githubRepo": paper.code_url or None,
             "organization": hf_organization(paper.organization),
+            **_summary(paper),
         }
     )
+
+
+def _summary(paper) -> dict:
+    """The paper's AI summary and keywords (from Hugging Face's list or this site's summarizer), if it has one."""
+    extras = paper_extras(paper)
+    if extras is None or not extras.summary:
+        return {}
+    return {"ai_summary": extras.summary, "ai_keywords": list(extras.summary_keywords)}
 
 
 def paper_info(listed: ListedPaper) -> dict:

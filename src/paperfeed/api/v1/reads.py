@@ -73,6 +73,7 @@ def daily(
     week: str | None = Query(None, description="An ISO week: YYYY-Www.", examples=["2026-W27"]),
     month: str | None = Query(None, description="A month: YYYY-MM.", examples=["2026-06"]),
     sort: Literal["votes", "newest"] = Query("votes", description="Most upvoted first, or newest first."),
+    code: bool = Query(False, description="Only papers with a code link."),
     page: int = PAGE,
 ) -> dict:
     """The papers of a day, week or month (at most one of date, week, month; none: the latest day with papers)."""
@@ -87,7 +88,7 @@ def daily(
             "next_period": None,
             "sort": sort,
         }
-    result = listings.listing(period, sort, page)
+    result = listings.listing(period, sort, page, with_code=code)
     return card_page(request, result.page, page) | {
         "period": out.period_out(request, result.period),
         "previous_period": out.period_out(request, result.previous),
@@ -107,14 +108,14 @@ def trending(request: HttpRequest, page: int = PAGE) -> dict:
     return card_page(request, found.page(page), page) | {"by_votes": result.has_votes}
 
 
-def _filters(date_from: str | None, date_to: str | None, category: str | None) -> Filters:
+def _filters(date_from: str | None, date_to: str | None, category: str | None, code: bool = False) -> Filters:
     start = parse_day(date_from, "from") if blank(date_from) else None
     end = parse_day(date_to, "to") if blank(date_to) else None
     if start and end and start > end:
         error = BadRequest(f"from={start} is after to={end}: swap them.")
         error.details = {"parameter": "from"}
         raise error
-    return Filters(category=blank(category), date_from=start, date_to=end)
+    return Filters(category=blank(category), date_from=start, date_to=end, with_code=code)
 
 
 @lists.get(
@@ -133,15 +134,16 @@ def search(
     category: str | None = Query(None, max_length=32, description="Only papers in this arXiv category."),
     date_from: str | None = Query(None, alias="from", description="Published on or after: YYYY-MM-DD."),
     date_to: str | None = Query(None, alias="to", description="Published on or before: YYYY-MM-DD."),
+    code: bool = Query(False, description="Only papers with a code link."),
     page: int = PAGE,
 ) -> dict:
     """Papers matching `q`, best first, with the matched words marked (the site's /search); without `q`, the
     newest papers in a category or between dates."""
-    filters = _filters(date_from, date_to, category)
+    filters = _filters(date_from, date_to, category, code)
     envelope = {"q": q, "mode": mode, "relaxed": False, "capped": False, "meaning_unavailable": False}
     wanted = SearchRequest(q, mode, filters, page)
     if not q.strip() and not filters:
-        error = BadRequest("Give q, the words to look for, or a category, from or to to list the newest papers.")
+        error = BadRequest("Give q, the words to look for, or a category, from, to or code to list the newest papers.")
         error.details = {"parameter": "q"}
         raise error
     if not wanted.is_browse and not wanted.is_search:

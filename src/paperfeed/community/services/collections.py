@@ -185,6 +185,17 @@ def collections_for_profile(owner: AbstractBaseUser, viewer: AbstractBaseUser | 
     return list(collections.order_by("-created_at", "-id"))
 
 
+def public_collections_holding(paper: Paper, most: int = 20) -> tuple[list[Collection], int]:
+    """The public collections the paper is in ("In these collections" on its page), the most recently made
+    first, at most `most` of them, and how many there are in all."""
+    # By a subquery, not a join through items: the paper counts must count every item of each collection.
+    holding = Collection.objects.filter(
+        public=True, pk__in=CollectionItem.objects.filter(paper=paper).values("collection")
+    )
+    shown = list(_with_paper_counts(holding).select_related("owner").order_by("-created_at", "-id")[:most])
+    return shown, len(shown) if len(shown) < most else holding.count()
+
+
 def curating_problem(user: AbstractBaseUser | AnonymousUser) -> str | None:
     """Why the user may not make or change collections (signed out, banned), in words for them; None when they may."""
     return posting_problem(user, needs_verified_email=False)

@@ -1,7 +1,8 @@
 """Hugging Face's daily papers list: the JSON body of `GET https://huggingface.co/api/daily_papers`.
 
 Two recorded shapes are read: the 2024 one (paper, publishedAt, numComments, submittedBy) and the 2026 one,
-which adds paper.submittedOnDailyAt, projectPage, githubRepo and an organization on the paper and the entry.
+which adds paper.submittedOnDailyAt, projectPage, githubRepo, githubStars, ai_summary, ai_keywords and
+ai_summary_model and an organization on the paper and the entry. Both have the entry's `thumbnail`.
 """
 
 from __future__ import annotations
@@ -9,14 +10,17 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
-from urllib.parse import urlsplit
 
 import orjson
 
+from paperfeed.core.links import LinkError, check_link
 from paperfeed.core.records import PaperRecord, RecordError, clean_text, make_record
 from paperfeed.core.sources import SourceError
 
 _EXPECTED = "expected a JSON list of daily papers"
+MAX_SUMMARY = 2000  # characters; Hugging Face's are one or two sentences
+MAX_KEYWORD = 100
+MAX_KEYWORDS = 20
 _TITLE = re.compile(rb"<title[^>]*>([^<]{0,200})", re.IGNORECASE)
 
 
@@ -37,6 +41,11 @@ class HfDailyPaper:
     project_page: str | None
     github_repo: str | None
     submitted_by: str | None  # the submitter's display name
+    github_stars: int | None = None
+    summary: str | None = None  # Hugging Face's AI summary (ai_summary)
+    keywords: tuple[str, ...] = ()  # ai_keywords
+    summary_model: str | None = None  # ai_summary_model: the model that wrote them
+    thumbnail: str | None = None  # an image URL
 
 
 @dataclass(frozen=True)
@@ -123,6 +132,11 @@ def _paper(entry: object) -> HfDailyPaper:
         project_page=_url(paper.get("projectPage")),
         github_repo=_url(paper.get("githubRepo")),
         submitted_by=_person(entry.get("submittedBy")) or _person(paper.get("submittedOnDailyBy")),
+        github_stars=_count(paper.get("githubStars")) if paper.get("githubStars") is not None else None,
+        summary=_text(paper.get("ai_summary"), MAX_SUMMARY),
+        keywords=_keywords(paper.get("ai_keywords")),
+        summary_model=_text(paper.get("ai_summary_model"), 200),
+        thumbnail=_url(entry.get("thumbnail")) or _url(paper.get("thumbnail")),
     )
 
 
@@ -168,16 +182,25 @@ def _url(value: object) -> str | None:
     """The value when it is an absolute http(s) URL that is safe to render as a link, else None."""
     if not isinstance(value, str):
         return None
-    value = value.strip()
-    if not value.isprintable() or " " in value:
-        return None
     try:
-        parts = urlsplit(value)
-    except ValueError:
+        return check_link(value)
+    except LinkError:
         return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+
+
+def _text(value: object, most: int) -> str | None:
+    """A short text as plain text (markup is shown as written), or None when there is none or it is too long."""
+    if not isinstance(value, str):
         return None
-    return value
+    value = clean_text(value)
+    return value if value and len(value) <= most else None
+
+
+def _keywords(value: object) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        return ()
+    words = (_text(word, MAX_KEYWORD) for word in value)
+    return tuple(dict.fromkeys(word for word in words if word))[:MAX_KEYWORDS]
 
 
 def _organization(value: object) -> HfOrganization | None:

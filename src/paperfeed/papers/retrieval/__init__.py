@@ -17,7 +17,7 @@ from django.db import transaction
 from paperfeed.papers.retrieval import keyword
 from paperfeed.papers.retrieval.find import FUSION_DEPTH, KEYWORD_WEIGHT, RRF_K, Found, Hit, find, matches
 from paperfeed.papers.retrieval.meaning import similar_papers
-from paperfeed.papers.retrieval.request import MODES, PAGE_SIZE, FilterError, Filters, SearchRequest
+from paperfeed.papers.retrieval.request import MODES, PAGE_SIZE, FilterError, Filters, SearchRequest, with_code
 
 
 def keyword_problem() -> str | None:
@@ -85,4 +85,5 @@ __all__ = [
     "find",
     "matches",
     "similar_papers",
+    "with_code",
 ]

@@ -27,7 +27,7 @@ from paperfeed.core.search_query import SearchQuery, Term, expansions_of
 from paperfeed.papers.retrieval.request import Filters
 
 # Bump when the schema or the analysis of text changes: an index of another version is rebuilt.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: `code`, whether the paper has a code link (the "with code" filter)
 TITLE_REPEATS = 3  # chosen on SciFact's train split among 1, 2, 3 and 5 (docs/search-quality.md)
 AUTHOR_REPEATS = 2
 TEXT = "text"
@@ -59,6 +59,7 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field(TEXT, tokenizer_name=ANALYZER)  # title, authors and abstract, as values of one field
     builder.add_text_field("category", tokenizer_name="raw", index_option="basic")
     builder.add_integer_field("published", indexed=True, fast=True)  # days since 0001-01-01 (date.toordinal)
+    builder.add_integer_field("code", indexed=True)  # 1 when the paper has a code link, else 0
     builder.add_integer_field("newest", fast=True)  # order of a search with no words: day, then arXiv number
     return builder.build()
 
@@ -77,6 +78,7 @@ class Document:
     categories: Sequence[str]
     published: date | None
     external_id: str = ""  # its id at its source: newest first breaks ties of a day by it (higher arXiv numbers)
+    has_code: bool = False  # it has a code link (Paper.code_url)
 
 
 @dataclass(frozen=True)
@@ -96,7 +98,7 @@ def _id_number(external_id: str) -> int:
 def _document(doc: Document) -> tantivy.Document:
     authors = ", ".join(doc.authors)
     text = [doc.title] * TITLE_REPEATS + ([authors] * AUTHOR_REPEATS if authors else []) + [doc.abstract]
-    fields: dict = {"paper_id": doc.paper_id, TEXT: text, "category": list(doc.categories)}
+    fields: dict = {"paper_id": doc.paper_id, TEXT: text, "category": list(doc.categories), "code": int(doc.has_code)}
     if doc.published is not None:
         fields["published"] = doc.published.toordinal()
         fields["newest"] = (doc.published.toordinal() << 40) + (_id_number(doc.external_id) % (1 << 40))
@@ -156,6 +158,9 @@ def _filter_clauses(filters: Filters, among: Iterable[int] | None) -> list[tuple
             filters.date_from.toordinal() if filters.date_from else None,
             filters.date_to.toordinal() if filters.date_to else None,
         )
+        clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(query, 0.0)))
+    if filters.with_code:
+        query = tantivy.Query.range_query(SCHEMA, "code", tantivy.FieldType.Integer, 1, 1)
         clauses.append((tantivy.Occur.Must, tantivy.Query.const_score_query(query, 0.0)))
     if among is not None:
         query = tantivy.Query.term_set_query(SCHEMA, "paper_id", sorted(among))

@@ -105,14 +105,15 @@ def documents(paper_ids: Sequence[int]) -> list[Document]:
             for pid, name in cursor.fetchall():
                 names.setdefault(pid, []).append(name)
             cursor.execute(
-                f"SELECT p.id, p.external_id, p.title, p.abstract, p.categories, p.published FROM {table} p "
-                f"WHERE p.id IN ({marks}) AND {visible_sql('p')}",
+                "SELECT p.id, p.external_id, p.title, p.abstract, p.categories, p.published, p.code_url "
+                f"FROM {table} p WHERE p.id IN ({marks}) AND {visible_sql('p')}",
                 chunk,
             )
-            for pid, external_id, title, abstract, categories, published in cursor.fetchall():
+            for pid, external_id, title, abstract, categories, published, code_url in cursor.fetchall():
                 authors = names.get(pid, ())
+                categories, day = _categories(categories), _day(published)
                 found.append(
-                    Document(pid, title, abstract or "", authors, _categories(categories), _day(published), external_id)
+                    Document(pid, title, abstract or "", authors, categories, day, external_id, bool(code_url))
                 )
     return found
 

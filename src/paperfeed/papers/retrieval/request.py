@@ -19,19 +19,24 @@ class Filters:
 
     category: the paper has this arXiv category among its categories (primary or cross-listed);
     date_from / date_to: its publication day (first announced) lies in this inclusive range. A paper without a
-    publication day passes no date filter.
+    publication day passes no date filter;
+    with_code: the paper has a code link ("with code").
     """
 
     category: str | None = None
     date_from: date | None = None
     date_to: date | None = None
+    with_code: bool = False
 
     def __bool__(self) -> bool:
-        return bool(self.category or self.date_from or self.date_to)
+        return bool(self.category or self.date_from or self.date_to or self.with_code)
 
     @classmethod
-    def from_params(cls, category: str | None, date_from: str | None, date_to: str | None) -> Filters:
-        """The filters as a page, a feed or an API takes them (category, from, to); FilterError says what is wrong."""
+    def from_params(
+        cls, category: str | None, date_from: str | None, date_to: str | None, code: str | None = None
+    ) -> Filters:
+        """The filters as a page, a feed or an API takes them (category, from, to, code); FilterError says what is
+        wrong."""
         try:
             start = parse_day(date_from, "from") if date_from else None
             end = parse_day(date_to, "to") if date_to else None
@@ -39,7 +44,17 @@ class Filters:
             raise FilterError(str(error)) from None
         if start and end and start > end:
             raise FilterError(f"from={start} is after to={end}: swap them")
-        return cls(category=(category or "")[:32] or None, date_from=start, date_to=end)
+        return cls(category=(category or "")[:32] or None, date_from=start, date_to=end, with_code=with_code(code))
+
+
+def with_code(value: str | None) -> bool:
+    """The `code` parameter: 1 (or yes, true, on) for papers with code only; 0 or nothing for all papers."""
+    wanted = (value or "").strip().lower()
+    if wanted in ("1", "yes", "true", "on"):
+        return True
+    if wanted in ("", "0", "no", "false", "off"):
+        return False
+    raise FilterError(f"code={value[:20]!r} is not a choice: use code=1 for papers with code only")
 
 
 class FilterError(ValueError):

@@ -87,8 +87,8 @@ def author_names(paper_ids: Sequence[int]) -> dict[int, tuple[str, ...]]:
 
 
 def _cards_query(wanted: list[int], first_day_from: date | None) -> QuerySet[Paper]:
-    """The papers with their organization and the card figures: upvotes, the listing day and submitter (the first
-    from first_day_from on), and those other apps add (CARD_FIGURES)."""
+    """The papers with their organization, extras (stars, thumbnail) and the card figures: upvotes, the listing
+    day and submitter (the first from first_day_from on), and those other apps add (CARD_FIGURES)."""
     since = {"day__gte": first_day_from} if first_day_from is not None else {}
     submissions = DailyEntry.objects.filter(
         paper_id=OuterRef("pk"), source=DailyEntry.Source.SUBMISSION, submitted_by__isnull=False, **since
@@ -96,7 +96,7 @@ def _cards_query(wanted: list[int], first_day_from: date | None) -> QuerySet[Pap
     return (
         Paper.objects.visible()
         .filter(id__in=wanted)
-        .select_related("organization")
+        .select_related("organization", "extras")
         .annotate(
             upvotes=_upvotes(),
             listed_on=per_paper(DailyEntry, Min("day"), **since),

@@ -16,7 +16,7 @@ def paper_by_address(address: PaperAddress) -> Paper | None:
     authorships = Prefetch("authorships", queryset=Authorship.objects.select_related("author").order_by("position"))
     return (
         with_upvotes(Paper.objects.visible().named(address))
-        .select_related("organization")
+        .select_related("organization", "extras")
         .prefetch_related(authorships, "daily_entries")
         .first()
     )

@@ -47,10 +47,13 @@ def _adjacent(period: Period) -> tuple[Period | None, Period | None]:
     )
 
 
-def listing(period: Period, sort: Sort = "votes", page_number: int | str = 1) -> Listing:
+def listing(period: Period, sort: Sort = "votes", page_number: int | str = 1, with_code: bool = False) -> Listing:
+    """The period's papers in this order, one page of cards; `with_code`: only those with a code link."""
     entries = DailyEntry.objects.filter(day__range=(period.start, period.end)).values("paper_id")
     # Order and count narrow rows (ids), then build cards for the one page shown.
     visible = Paper.objects.visible().filter(id__in=entries)
+    if with_code:
+        visible = visible.exclude(code_url="")
     ordered = with_upvotes(visible).order_by(*SORTS[sort]).values_list("id", flat=True)
     page = Paginator(ordered, PAGE_SIZE).get_page(page_number)
     page.object_list = cards_for_ids(list(page.object_list), first_day_from=period.start)

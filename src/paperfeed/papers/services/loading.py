@@ -18,9 +18,10 @@ import orjson
 from django.db import connection, transaction
 
 from paperfeed.core.addresses import DEFAULT_SOURCE, paper_address
+from paperfeed.core.links import links_in
 from paperfeed.core.records import LineReader, PaperRecord, RecordError, parse_jsonl_line
 from paperfeed.core.sources.registry import SourceFile
-from paperfeed.papers.models import Author, Authorship, DailyEntry, Paper
+from paperfeed.papers.models import Author, Authorship, DailyEntry, LinkOrigin, Paper
 from paperfeed.papers.retrieval import following_bulk_load, keep_in_step
 
 CHUNK = 500  # ids per IN (...) list, well under every database's parameter limit
@@ -242,6 +243,8 @@ class PaperLoader:
                 (u.pk, u.row[TITLE], u.row[ABSTRACT], u.authors) for u in updates
             ]
             self._write_authorships(cursor, [(pk, authors) for pk, _, _, authors in written], new_authors)
+            texts = [(pks[r.address], r.abstract, r.comment or "") for r in inserts]
+            self._write_links(cursor, texts + [(u.pk, u.row[ABSTRACT], u.row[COMMENT]) for u in updates])
             all_pks = {aid: s.pk for aid, s in stored.items()} | pks
             summary.daily_entries += self._add_daily_entries(cursor, latest.values(), all_pks)
             if written:
@@ -318,6 +321,17 @@ class PaperLoader:
         pks = [u.pk for u in updates]
         for chunk in _chunks(pks):
             cursor.execute(f"DELETE FROM {AUTHORSHIP} WHERE paper_id IN ({_placeholders(len(chunk))})", chunk)
+
+    def _write_links(self, cursor, texts: list[tuple[int, str, str]]) -> None:
+        """The code and project links the papers' abstracts and comments name (core.links), where the paper has
+        none yet or had one from its text before: never over a link from Hugging Face or a member's choice."""
+        found = [(pk, links_in(abstract, comment)) for pk, abstract, comment in texts]
+        for column, origin, index in (("code_url", "code_origin", 0), ("project_url", "project_origin", 1)):
+            cursor.executemany(
+                f"UPDATE {PAPER} SET {column} = %s, {origin} = '{LinkOrigin.TEXT}' WHERE id = %s AND "
+                f"(({origin} IS NULL AND {column} = '') OR {origin} = '{LinkOrigin.TEXT}')",
+                [(links[index], pk) for pk, links in found if links[index]],
+            )
 
     def _write_authorships(self, cursor, written: list[tuple[int, tuple[str, ...]]], new_authors: dict) -> None:
         names = {name for _, authors in written for name in authors}
