@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import orjson
 import pytest
 from conftest import ingest, member, signed_in
 
@@ -150,3 +151,37 @@ def test_search_the_api_and_feeds_name_preprints_by_their_address(preprints, cli
     assert feed.status_code == 200 and f"http://testserver{PAGE}" in feed.content.decode()
     listed = json.loads(client.get("/api/v1/daily?date=2026-07-01").content)
     assert f"biorxiv:{PLACE_CELLS}" in {paper["id"] for paper in listed["results"]}
+
+
+# --- medRxiv, the family's other server, and where a page sits in its interval ---
+
+
+def test_medrxiv_dois_and_links_name_medrxiv_papers():
+    from paperfeed.core.sources.medrxiv import SOURCE
+
+    doi = "10.1101/2026.06.29.26310001"
+    assert SOURCE.parse_id(f"https://www.medrxiv.org/content/{doi}v2.full.pdf") == (doi, 2)
+    assert SOURCE.parse_id(f"https://www.biorxiv.org/content/{doi}") is None  # the other server's site
+    assert parse_address(f"medrxiv:{doi}") == PaperAddress("medrxiv", doi)
+    assert parse_address(f"https://medrxiv.org/content/{doi}v1") == PaperAddress("medrxiv", doi, 1)
+    assert PaperAddress("medrxiv", doi).page_url == f"https://www.medrxiv.org/content/{doi}"
+    assert PaperAddress("medrxiv", doi).label == f"medRxiv:{doi}"
+
+
+def test_a_page_says_where_the_next_one_starts():
+    from paperfeed.core.sources.biorxiv import read_details
+
+    def page(**message):
+        return read_details(orjson.dumps({"messages": [message], "collection": []}))
+
+    assert page(status="ok", cursor=0, count=100, total="250").next_cursor(0) == 100
+    assert page(status="ok", cursor="200", count="50", total="250").next_cursor(200) is None
+    assert page(status="ok", cursor=0, count=100).next_cursor(0) == 100  # no total: a full page may have a next
+    assert page(status="ok", cursor=0, count=40).next_cursor(0) is None
+    assert page(status="no posts found").next_cursor(0) is None
+    assert page(status="ok", cursor=0, count=0, total=250).next_cursor(0) is None  # an empty page ends it
+
+
+def test_an_html_error_page_is_named_as_such():
+    with pytest.raises(SourceError, match=r"got an HTML page \('Service Unavailable'\), not JSON"):
+        parse_details(b"<!DOCTYPE html><html><head><title>Service Unavailable</title></head></html>")

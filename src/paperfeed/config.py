@@ -61,6 +61,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_ARXIV_API_URL", "https://export.arxiv.org/api/query", "arXiv's search and id API."),
     Setting("PAPERFEED_HF_API_URL", "https://huggingface.co", "Hugging Face, for its daily papers list."),
     Setting(
+        "PAPERFEED_BIORXIV_API_URL",
+        "https://api.biorxiv.org",
+        "The bioRxiv API, for `paperfeed ingest biorxiv` and `paperfeed ingest medrxiv`.",
+    ),
+    Setting(
         "PAPERFEED_CONTACT_EMAIL",
         "(none)",
         "Your address, sent in the User-Agent of every harvest request as arXiv asks of harvesters.",

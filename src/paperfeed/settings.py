@@ -108,6 +108,7 @@ PAPERFEED_ARXIV_OAI_URL = config.env("PAPERFEED_ARXIV_OAI_URL") or "https://oaip
 PAPERFEED_ARXIV_RSS_URL = config.env("PAPERFEED_ARXIV_RSS_URL") or "https://rss.arxiv.org"
 PAPERFEED_ARXIV_API_URL = config.env("PAPERFEED_ARXIV_API_URL") or "https://export.arxiv.org/api/query"
 PAPERFEED_HF_API_URL = config.env("PAPERFEED_HF_API_URL") or "https://huggingface.co"
+PAPERFEED_BIORXIV_API_URL = config.env("PAPERFEED_BIORXIV_API_URL") or "https://api.biorxiv.org"
 PAPERFEED_CONTACT_EMAIL = config.env("PAPERFEED_CONTACT_EMAIL")
 PAPERFEED_ARXIV_DELAY_SECONDS = config.env_number("PAPERFEED_ARXIV_DELAY_SECONDS", 3, minimum=0)
 PAPERFEED_HTTP_TIMEOUT_SECONDS = config.env_number("PAPERFEED_HTTP_TIMEOUT_SECONDS", 30)

@@ -67,8 +67,10 @@ class Paper(models.Model):
     version = models.PositiveSmallIntegerField(null=True, blank=True)
     title = models.TextField()
     abstract = models.TextField(blank=True)
-    categories = models.JSONField(default=list, help_text="arXiv category codes, primary first")
-    primary_category = models.CharField(max_length=32, db_index=True)
+    categories = models.JSONField(
+        default=list, help_text="arXiv category codes or a preprint server's subjects, primary first"
+    )
+    primary_category = models.CharField(max_length=100, db_index=True)
     published = models.DateField(null=True, blank=True, db_index=True, help_text="first announced")
     updated = models.DateField(null=True, blank=True, help_text="last revised, when later than published")
     comment = models.TextField(blank=True, default="")

@@ -17,7 +17,7 @@ from paperfeed.core.addresses import DEFAULT_SOURCE, paper_address
 from paperfeed.core.records import PaperRecord
 
 # One line per source, arXiv first (its ids are tried first when an address has no prefix).
-SOURCE_MODULES = ("paperfeed.core.sources.arxiv", "paperfeed.core.sources.biorxiv")
+SOURCE_MODULES = ("paperfeed.core.sources.arxiv", "paperfeed.core.sources.biorxiv", "paperfeed.core.sources.medrxiv")
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,15 @@ from paperfeed.core.search_query import SearchQuery, parse_query
 MODES = ("hybrid", "keyword", "semantic")
 PAGE_SIZE = 20
 MAX_QUERY_TEXT = 2000  # characters of what was typed that search by meaning embeds
+MAX_CATEGORY = 100  # a category is at most this long (Paper.primary_category): a bioRxiv subject may be long
 
 
 @dataclass(frozen=True)
 class Filters:
     """Which papers may answer, whatever the words: the one definition of the category and date rules.
 
-    category: the paper has this arXiv category among its categories (primary or cross-listed);
+    category: the paper has this category (arXiv's, or a bioRxiv or medRxiv subject) among its categories (primary
+    or cross-listed);
     date_from / date_to: its publication day (first announced) lies in this inclusive range. A paper without a
     publication day passes no date filter;
     with_code: the paper has a code link ("with code").
@@ -44,7 +46,9 @@ class Filters:
             raise FilterError(str(error)) from None
         if start and end and start > end:
             raise FilterError(f"from={start} is after to={end}: swap them")
-        return cls(category=(category or "")[:32] or None, date_from=start, date_to=end, with_code=with_code(code))
+        return cls(
+            category=(category or "")[:MAX_CATEGORY] or None, date_from=start, date_to=end, with_code=with_code(code)
+        )
 
 
 def with_code(value: str | None) -> bool:

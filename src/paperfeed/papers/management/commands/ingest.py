@@ -1,4 +1,4 @@
-"""paperfeed ingest SOURCE …: bring papers in from arXiv, Hugging Face or files.
+"""paperfeed ingest SOURCE …: bring papers in from arXiv, Hugging Face, bioRxiv and medRxiv, or files.
 
 Exit status: 0 when something changed, 1 when nothing did (so cron can skip work that depends on new papers),
 2 on error, with the message on stderr. What was committed before an error stays; the next run goes on.
@@ -16,9 +16,10 @@ from tqdm import tqdm
 from paperfeed.core.periods import PeriodError, parse_day, parse_period
 from paperfeed.core.records import parse_jsonl_line
 from paperfeed.core.sources import SourceError
+from paperfeed.core.sources.biorxiv import BIORXIV, MEDRXIV
 from paperfeed.core.sources.registry import sources as registered_sources
 from paperfeed.core.sources.snapshot import parse_snapshot_line
-from paperfeed.papers.services.ingest import IngestError, arxiv_client, hf_client
+from paperfeed.papers.services.ingest import IngestError, arxiv_client, biorxiv_api, biorxiv_client, hf_client
 from paperfeed.papers.services.ingest.arxiv_api import ingest_ids
 from paperfeed.papers.services.ingest.arxiv_feed import ingest_announcements
 from paperfeed.papers.services.ingest.arxiv_oai import harvest
@@ -29,6 +30,7 @@ from paperfeed.papers.services.progress import file_progress
 from paperfeed.papers.signals import papers_loaded
 
 PARSERS = {"jsonl": parse_jsonl_line, "snapshot": parse_snapshot_line}
+API_SERVERS = {server.name: server for server in (BIORXIV, MEDRXIV)}  # sources harvested when no FILE is given
 NOTHING_CHANGED = 1
 
 
@@ -80,7 +82,8 @@ def report_skipped(command: BaseCommand, skipped: list[tuple[str, str]]) -> None
 class Command(BaseCommand):
     help = (
         "Bring papers in: arxiv-oai (harvest), arxiv-new (the day's announcements), "
-        "arxiv-id (single papers), hf-daily (Hugging Face's daily list), snapshot or jsonl (files). "
+        "arxiv-id (single papers), hf-daily (Hugging Face's daily list), biorxiv and medrxiv (the bioRxiv API, or "
+        "a saved page of it), snapshot or jsonl (files). "
         "Exit status: 0 something changed, 1 nothing changed, 2 error."
     )
 
@@ -107,7 +110,17 @@ class Command(BaseCommand):
         for source in registered_sources().values():
             if source.parse_file is not None:
                 files = sources.add_parser(source.name, help=source.file_help or f"a file of {source.label} papers")
-                files.add_argument("file", type=Path)
+                if source.name not in API_SERVERS:
+                    files.add_argument("file", type=Path)
+                    continue
+                files.add_argument("file", type=Path, nargs="?", help="a saved page; without it, harvest the API")
+                files.add_argument(
+                    "--from",
+                    dest="from_",
+                    metavar="DATE",
+                    help="first day (YYYY-MM-DD); default: where the last run ended",
+                )
+                files.add_argument("--until", metavar="DATE", help="last day (YYYY-MM-DD); default: today")
         for kind in PARSERS:
             files = sources.add_parser(kind, help=f"a {kind} file, plain or gzip")
             files.add_argument("file", type=Path)
@@ -117,7 +130,12 @@ class Command(BaseCommand):
     def handle(self, *args, source: str, **options):
         try:
             registered = registered_sources().get(source)
+            if source in API_SERVERS and options["file"] is None:
+                self.ingest_preprint_server(API_SERVERS[source], **options)
+                return
             if registered is not None and registered.parse_file is not None:
+                if options.get("from_") or options.get("until"):
+                    raise fail(f"{source}: --from and --until choose what to harvest; a FILE is loaded whole")
                 self.ingest_source_file(registered, **options)
                 return
             getattr(self, "ingest_" + source.replace("-", "_"))(**options)
@@ -164,6 +182,38 @@ class Command(BaseCommand):
         self.stdout.write(" ".join(notes))
         report_skipped(self, result.skipped)
         finish(self, result.summary, changed=result.changed)
+
+    def ingest_preprint_server(self, server, from_, until, **options):
+        """`paperfeed ingest biorxiv|medrxiv [--from D] [--until D]`: harvest the bioRxiv API for one server."""
+        try:
+            start = parse_day(from_, "--from") if from_ else None
+            end = parse_day(until, "--until") if until else None
+        except PeriodError as error:
+            raise fail(str(error)) from None
+        bar = tqdm(desc="Harvesting", unit=" pages", file=sys.stderr, disable=None)
+
+        def on_page(progress):
+            bar.total = -(-progress.total // 100) if progress.total else None
+            bar.update(1)
+            bar.set_postfix_str(f"{progress.summary.papers:,} preprints", refresh=True)
+
+        try:
+            with biorxiv_client() as client:
+                result = biorxiv_api.harvest(client, server, from_=start, until=end, on_page=on_page)
+        except (FetchError, SourceError, IngestError) as error:
+            raise fail(
+                f"{server.name}: {error}\nPages harvested before this were saved; run the same command again to "
+                "go on from the last saved page."
+            ) from None
+        finally:
+            bar.close()
+        first, last = result.window
+        notes = [f"{server.label}, harvested {first} to {last}: {result.pages} page(s)."]
+        if result.resumed:
+            notes.append("Resumed an interrupted harvest.")
+        self.stdout.write(" ".join(notes))
+        report_skipped(self, result.skipped)
+        finish(self, result.summary)
 
     def ingest_arxiv_new(self, categories, **options):
         with arxiv_client() as client:

@@ -1,4 +1,5 @@
-"""Bringing papers in from the outside: arXiv (OAI-PMH, announcement feeds, API), Hugging Face, files.
+"""Bringing papers in from the outside: arXiv (OAI-PMH, announcement feeds, API), Hugging Face, the bioRxiv API
+(bioRxiv and medRxiv), files.
 
 Each source module fetches with the shared client (ingest.http), parses with a core parser
 (paperfeed.core.sources) and writes through the one loader (services.loading), so every source upserts the
@@ -28,6 +29,17 @@ def arxiv_client() -> SourceClient:
 
 
 def hf_client() -> SourceClient:
+    return SourceClient(
+        min_interval=1.0,
+        timeout=settings.PAPERFEED_HTTP_TIMEOUT_SECONDS,
+        retries=settings.PAPERFEED_HTTP_RETRIES,
+        contact=settings.PAPERFEED_CONTACT_EMAIL,
+    )
+
+
+def biorxiv_client() -> SourceClient:
+    """The bioRxiv API publishes no rate limit; a second between pages keeps a backfill of thousands of pages
+    polite."""
     return SourceClient(
         min_interval=1.0,
         timeout=settings.PAPERFEED_HTTP_TIMEOUT_SECONDS,

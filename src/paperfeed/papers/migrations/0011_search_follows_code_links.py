@@ -39,5 +39,5 @@ def do_not_follow_code_links(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("papers", "0009_paper_extras")]
+    dependencies = [("papers", "0010_longer_categories")]
     operations = [migrations.RunPython(follow_code_links, do_not_follow_code_links, elidable=False)]
