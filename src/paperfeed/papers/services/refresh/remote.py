@@ -25,8 +25,8 @@ DEFAULT_WAIT = 60.0  # seconds to leave a remote alone after a 429 or 5xx that n
 
 @dataclass
 class PassReport:
-    """What one pass did: papers asked about, values that changed, problems met, papers still due, and how long to
-    leave the remote alone (None: ask again at the next pass)."""
+    """What one pass did: the due papers it took (its batch), those checked, values that changed, problems met, and
+    how long to leave the remote alone (None: ask again at the next pass)."""
 
     name: str
     due: int = 0
@@ -35,10 +35,6 @@ class PassReport:
     problems: int = 0
     wait: float | None = None
     stopped_by: str = ""
-
-    @property
-    def left(self) -> int:
-        return self.due - self.checked - self.problems
 
     def line(self) -> str:
         if not self.due:
