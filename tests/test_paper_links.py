@@ -217,10 +217,13 @@ def test_the_submitter_confirmed_authors_and_moderators_may_change_links(mixer, 
     page = signed_in(submitter).get(f"/papers/{MIXER}").content.decode()
     assert 'action="/papers/2606.00001/links"' in page and "Change the code and project links" in page
 
+    PaperExtras.objects.create(paper=mixer, github_stars=50, github_repo="old/repo", github_etag='"abc"')
     done = post_links(submitter, mixer, code="https://github.com/mixer/mixer", project="")
     assert done.status_code == 303 and done["Location"] == f"/papers/{MIXER}#links"
     mixer.refresh_from_db()
     assert (mixer.code_url, mixer.code_origin) == ("https://github.com/mixer/mixer", "member")
+    stars = PaperExtras.objects.get(pk=mixer.pk)  # the old repository's stars are not the new one's
+    assert (stars.github_stars, stars.github_repo, stars.github_etag) == (None, "", "")
     assert post_links(author, mixer, project="https://mixer.github.io/").status_code == 303
     assert post_links(moderator, mixer, code="").status_code == 303  # removed
     mixer.refresh_from_db()

@@ -135,7 +135,7 @@ def test_sort_by_votes_or_newest(client, corpus):
         ("date=tomorrow", "write it as YYYY-MM-DD"),
         ("week=2026-W60", "year 2026 has no week 60"),
         ("month=2026-00", "write it as YYYY-MM"),
-        ("sort=random", "use votes or newest"),
+        ("sort=random", "use votes, newest or stars"),
         ("page=two", "is not a page number"),
         ("date=2026-06-30&month=2026-06", "give only one of"),
     ],

@@ -59,7 +59,30 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_ARXIV_OAI_URL", "https://oaipmh.arxiv.org/oai", "arXiv's OAI-PMH service (2025 system)."),
     Setting("PAPERFEED_ARXIV_RSS_URL", "https://rss.arxiv.org", "arXiv's announcement feeds (RSS and Atom)."),
     Setting("PAPERFEED_ARXIV_API_URL", "https://export.arxiv.org/api/query", "arXiv's search and id API."),
-    Setting("PAPERFEED_HF_API_URL", "https://huggingface.co", "Hugging Face, for its daily papers list."),
+    Setting(
+        "PAPERFEED_HF_API_URL",
+        "https://huggingface.co",
+        "Hugging Face, for its daily papers list and the models, datasets and Spaces that cite a paper.",
+    ),
+    Setting("PAPERFEED_GITHUB_API_URL", "https://api.github.com", "GitHub's REST API, for code repositories' stars."),
+    Setting(
+        "PAPERFEED_GITHUB_TOKEN",
+        "(none)",
+        "A GitHub token (no scopes needed) sent with the stars requests: GitHub then allows 5,000 requests an hour "
+        "instead of 60, and the background refresh checks 200 papers a pass instead of 20.",
+    ),
+    Setting(
+        "PAPERFEED_REFRESH_HOURS",
+        "24",
+        "The background refresh checks a paper's GitHub stars and Hugging Face models, datasets and Spaces again "
+        "after this many hours.",
+    ),
+    Setting(
+        "PAPERFEED_REFRESH_DAYS",
+        "30",
+        "Which papers the background refresh keeps up to date: those on a daily list of the last this many days. "
+        "Older papers keep what was last found.",
+    ),
     Setting(
         "PAPERFEED_BIORXIV_API_URL",
         "https://api.biorxiv.org",

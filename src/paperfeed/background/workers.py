@@ -26,7 +26,7 @@ from django.utils.crypto import get_random_string
 from django_tasks_db.management.commands.db_worker import Worker as QueueWorker
 from django_tasks_db.models import DBTaskResult
 
-from paperfeed.background import upkeep
+from paperfeed.background import refresh, upkeep
 from paperfeed.background.models import Worker
 from paperfeed.background.queue import TaskResultStatus
 
@@ -98,7 +98,8 @@ def register(worker_id: str) -> None:
 
 
 class Heartbeat(threading.Thread):
-    """Beats for its worker every HEARTBEAT_SECONDS, recovers dead workers' tasks and asks for upkeep now and then."""
+    """Beats for its worker every HEARTBEAT_SECONDS, recovers dead workers' tasks and asks for upkeep (and the
+    refreshes of background.refresh) now and then."""
 
     def __init__(self, worker_id: str, upkeep_seconds: float) -> None:
         super().__init__(name="paperfeed-heartbeat", daemon=True)
@@ -117,6 +118,7 @@ class Heartbeat(threading.Thread):
                     recover_abandoned()
                     if self.upkeep_seconds and elapsed >= next_upkeep:
                         upkeep.request()
+                        refresh.request()  # GitHub stars, Hugging Face artifacts
                         next_upkeep = elapsed + self.upkeep_seconds
                 except (OperationalError, InterfaceError) as error:  # a locked SQLite file, a restarting server
                     log.warning("worker heartbeat: %s", error)

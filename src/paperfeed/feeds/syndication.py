@@ -134,13 +134,14 @@ class DailyFeed(PaperFeed):
             raise BadRequest(str(error)) from None
         sort = request.GET.get("sort") or "votes"
         if sort not in listings.SORTS:
-            raise BadRequest(f"sort={sort[:20]!r} is not a sort order: use votes or newest")
+            raise BadRequest(f"sort={sort[:20]!r} is not a sort order: use votes, newest or stars")
         try:
             code = with_code(request.GET.get("code"))
         except FilterError as error:
             raise BadRequest(str(error)) from None
         items = lists.daily_items(asked, sort, code)  # without a date: the latest day, whichever day that is now
-        order = ("with code, " if code else "") + ("most upvoted first" if sort == "votes" else "newest first")
+        order = {"votes": "most upvoted first", "newest": "newest first", "stars": "most starred first"}[sort]
+        order = f"with code, {order}" if code else order
         sort_param = sort if sort != "votes" else None
         if asked is None:
             title, description = "Daily Papers", f"The papers of the latest day’s list, {order}."

@@ -45,7 +45,7 @@ def daily(request: HttpRequest) -> HttpResponse:
         raise BadRequest(str(error)) from None
     sort = request.GET.get("sort", "votes")
     if sort not in listings.SORTS:
-        raise BadRequest(f"sort={sort[:20]!r} is not a sort order: use votes or newest")
+        raise BadRequest(f"sort={sort[:20]!r} is not a sort order: use votes, newest or stars")
     try:
         code = with_code(request.GET.get("code"))
     except FilterError as error:

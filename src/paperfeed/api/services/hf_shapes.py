@@ -1,8 +1,9 @@
 """Papers in huggingface.co's JSON shapes (and its Markdown paper page), so that its clients read paperfeed unchanged.
 
 Field names and nesting follow huggingface.co's recorded /api/daily_papers responses and what `huggingface_hub`'s
-PaperInfo reads. Fields paperfeed has no data for (media, discussion ids, avatars, and for a paper whatever it lacks:
-an AI summary, stars…) are left out rather than invented; `huggingface_hub` reads every one of them as optional.
+PaperInfo reads. Fields paperfeed has no data for (media, discussion ids, avatars; for a paper, whatever is not
+known yet: an AI summary, GitHub stars, the artifacts citing it) are left out rather than invented; `huggingface_hub`
+reads every one of them as optional.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.template.loader import render_to_string
 
 from paperfeed.api.services.hf_papers import ListedPaper
 from paperfeed.papers.models import Organization, paper_extras
+from paperfeed.papers.services import extras_shown
 
 # Ids and timestamps as huggingface.co writes them: a day is midnight UTC, with milliseconds.
 _ISO_DAY = "{}T00:00:00.000Z"
@@ -68,6 +70,7 @@ def paper_object(listed: ListedPaper) -> dict:
             "upvotes": card.upvotes,
             "projectPage": paper.project_url or None,
             "githubRepo": paper.code_url or None,
+            "githubStars": _github_stars(paper),
             "organization": hf_organization(paper.organization),
             **_summary(paper),
         }
@@ -82,9 +85,33 @@ def _summary(paper) -> dict:
     return {"ai_summary": extras.summary, "ai_keywords": list(extras.summary_keywords)}
 
 
+def _github_stars(paper) -> int | None:
+    """The card figure extras_shown adds (None when nothing is known, or when the paper has no code link)."""
+    stars = getattr(paper, "github_stars", None)
+    return stars if paper.code_url else None
+
+
+def linked_artifacts(listed: ListedPaper) -> dict:
+    """linkedModels, linkedDatasets, linkedSpaces and their totals as huggingface_hub's PaperInfo reads them (each
+    item with the id, likes, downloads and, for a Space, sdk that the refresh keeps); left out when Hugging Face was
+    never asked about the paper."""
+    paper = listed.card.paper
+    citing = extras_shown.citing(extras_shown.extras_of(paper), paper.arxiv_id)
+    if citing is None:
+        return {}
+    found = {cited.kind: cited for cited in citing}
+    fields: dict = {}
+    for kind, name in (("models", "Models"), ("datasets", "Datasets"), ("spaces", "Spaces")):
+        cited = found.get(kind)
+        fields[f"linked{name}"] = list(cited.items) if cited else []
+        fields[f"numTotal{name}"] = cited.total if cited else 0
+    return fields
+
+
 def paper_info(listed: ListedPaper) -> dict:
-    """The body of /api/papers/{id}: the paper, with its comment count as huggingface_hub reads it."""
-    return {**paper_object(listed), "numComments": listed.card.comment_count}
+    """The body of /api/papers/{id}: the paper, with its comment count and the models, datasets and Spaces citing
+    it, as huggingface_hub reads them."""
+    return {**paper_object(listed), "numComments": listed.card.comment_count, **linked_artifacts(listed)}
 
 
 def daily_item(listed: ListedPaper) -> dict:

@@ -17,8 +17,8 @@ from django.http.request import split_domain_port
 
 from paperfeed.community.models import AuthorClaim, LinkChange
 from paperfeed.community.services.permissions import posting_problem
-from paperfeed.core.links import LinkError, check_link
-from paperfeed.papers.models import DailyEntry, LinkOrigin, Paper
+from paperfeed.core.links import LinkError, check_link, github_repository
+from paperfeed.papers.models import DailyEntry, LinkOrigin, Paper, PaperExtras
 
 # What each kind of link is called, and the paper's columns it is kept in.
 KINDS = {
@@ -100,6 +100,12 @@ def change_links(
             columns = [KINDS[change.kind][i] for change in changes for i in (1, 2)]
             current.save(update_fields=columns)
             LinkChange.objects.bulk_create(changes)
+            if any(change.kind == LinkChange.Kind.CODE for change in changes):
+                # Stars belong to a repository: those of the old one are not shown for the new one; the next
+                # refresh asks GitHub about the new one.
+                PaperExtras.objects.filter(paper=current).exclude(
+                    github_repo=github_repository(current.code_url) or ""
+                ).update(github_stars=None, github_repo="", github_etag="", github_checked_at=None)
     for change in changes:
         _, column, origin = KINDS[change.kind]
         setattr(paper, column, getattr(current, column))

@@ -7,16 +7,18 @@ from datetime import date
 from typing import Literal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Max, Min
+from django.db.models import F, Max, Min, OrderBy
 
 from paperfeed.core.periods import Period, containing, day_period
 from paperfeed.papers.models import DailyEntry, Paper
 from paperfeed.papers.services.cards import cards_for_ids, with_upvotes
 
-Sort = Literal["votes", "newest"]
-SORTS: dict[str, tuple[str, ...]] = {
+Sort = Literal["votes", "newest", "stars"]
+SORTS: dict[str, tuple[str | OrderBy, ...]] = {
     "votes": ("-upvotes", "-published", "-external_id"),
     "newest": ("-published", "-external_id"),
+    # Most starred: by the GitHub stars of the code repository (PaperExtras), papers without any last.
+    "stars": (F("extras__github_stars").desc(nulls_last=True), "-upvotes", "-published", "-external_id"),
 }
 PAGE_SIZE = 50
 

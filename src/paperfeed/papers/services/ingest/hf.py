@@ -118,6 +118,8 @@ def _apply_hf_extras(pk: int, paper: HfDailyPaper, code_url: str) -> bool:
     github_answered = extras is not None and extras.github_checked_at and extras.github_repo == repository
     if paper.github_stars is not None and repository and not github_answered:
         wanted |= {"github_stars": paper.github_stars, "github_repo": repository}
+        if extras is not None and extras.github_repo != repository:  # GitHub's last answer was of another one
+            wanted |= {"github_etag": "", "github_checked_at": None}
     if paper.thumbnail:
         wanted["hf_thumbnail_url"] = paper.thumbnail
     if extras is None:
