@@ -200,6 +200,25 @@ def test_a_hugging_face_summary_is_never_replaced_and_hidden_or_empty_papers_are
     assert kept.summary_tried_at is None
 
 
+def test_a_summary_from_hugging_face_that_arrives_during_the_request_is_kept(corpus):
+    """The write is conditional: an ingest that brought Hugging Face's summary meanwhile wins."""
+    from paperfeed.core.summaries import Summary
+
+    paper = named("2606.00001")
+    PaperExtras.objects.create(paper=paper, summary="Hugging Face's words.", summary_origin="huggingface")
+    assert summarizer._store(paper, Summary("Ours.", ["x"]), "llama") is False
+    assert extras("2606.00001").summary == "Hugging Face's words."
+    PaperExtras.objects.filter(paper=paper).update(summary="", summary_origin="")
+    assert summarizer._store(paper, Summary("Ours.", ["x"]), "llama") is True
+    assert extras("2606.00001").summary_origin == "site"
+
+
+def test_a_pass_starts_no_new_paper_once_its_time_is_up(corpus, endpoint):
+    endpoint.route(PATH, answer(1))
+    run = summarizer.summarize_pending(seconds=0)
+    assert len(run.outcomes) == 1 and len(endpoint.requests_to(PATH)) == 1  # at least one, then no more
+
+
 def test_the_day_budget_counts_papers_sent_today(corpus, endpoint, settings):
     settings.PAPERFEED_SUMMARY_PER_DAY = 3
     yesterday = timezone.now() - timedelta(days=1, hours=1)

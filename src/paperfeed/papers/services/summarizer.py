@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from paperfeed.core.summaries import Summary, SummaryError, completion_content, messages, parse_summary
-from paperfeed.papers.models import DailyEntry, Paper, PaperExtras, SummaryOrigin
+from paperfeed.papers.models import DailyEntry, Paper, PaperExtras, SummaryOrigin, visible_condition
 from paperfeed.papers.services.ingest.http import user_agent
 
 log = logging.getLogger(__name__)
@@ -124,10 +124,10 @@ def _error_text(response: httpx.Response) -> str:
 
 
 def _waiting(now: datetime) -> Q:
-    """Papers that have no summary and whose last try, if any, is older than RETRY_AFTER."""
+    """Visible papers with an abstract and no summary, whose last try, if any, is older than RETRY_AFTER."""
     retry_before = now - RETRY_AFTER
     due = Q(extras__summary_tried_at__isnull=True) | Q(extras__summary_tried_at__lt=retry_before)
-    return Q(hidden=False) & ~Q(abstract="") & (Q(extras__isnull=True) | (Q(extras__summary="") & due))
+    return visible_condition() & ~Q(abstract="") & (Q(extras__isnull=True) | (Q(extras__summary="") & due))
 
 
 def candidates(limit: int, now: datetime) -> list[Paper]:
