@@ -1,7 +1,8 @@
 """A real HTTP server on 127.0.0.1 that replays recorded responses, for the ingest tests.
 
 Routes map a path to a list of responses served in turn (the last one repeats). A response can be delayed
-(to trip the client's timeout) or cut off. Every request is logged with its time, query and headers.
+(to trip the client's timeout) or cut off. Every request (GET, or POST with its body) is logged with its time,
+query and headers.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ class Request:
     query: dict[str, list[str]]
     headers: dict[str, str]
     at: float  # time.monotonic()
+    body: bytes = b""  # of a POST
 
 
 class ReplayServer:
@@ -50,9 +52,10 @@ class ReplayServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - the http.server name
                 parts = urlsplit(self.path)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if self.command == "POST" else b""
                 with server._lock:
                     server.requests.append(
-                        Request(parts.path, parse_qs(parts.query), dict(self.headers), time.monotonic())
+                        Request(parts.path, parse_qs(parts.query), dict(self.headers), time.monotonic(), body)
                     )
                     replies = server.routes.get(parts.path)
                     reply = (replies.pop(0) if len(replies) > 1 else replies[0]) if replies else None
@@ -70,6 +73,8 @@ class ReplayServer:
                     self.wfile.write(reply.body)
                 except (BrokenPipeError, ConnectionResetError):
                     pass  # the client gave up (its timeout): that is what the test wanted
+
+            do_POST = do_GET  # noqa: N815 - the same routes answer POSTs (an OpenAI-compatible endpoint's)
 
             def log_message(self, *args) -> None:
                 pass

@@ -89,6 +89,20 @@ SETTINGS: tuple[Setting, ...] = (
         "The bioRxiv API, for `paperfeed ingest biorxiv` and `paperfeed ingest medrxiv`.",
     ),
     Setting(
+        "PAPERFEED_SUMMARY_URL",
+        "(none: no summaries written here)",
+        "An OpenAI-compatible chat endpoint's base, such as http://127.0.0.1:8080/v1 (llama.cpp, vLLM, Ollama): "
+        "the worker asks it for a summary and keywords of papers that Hugging Face did not summarize.",
+    ),
+    Setting("PAPERFEED_SUMMARY_MODEL", "(none; needed with the URL)", "The model the summarizer asks for."),
+    Setting("PAPERFEED_SUMMARY_API_KEY", "(none)", "Sent as `Authorization: Bearer KEY` to the summarizer."),
+    Setting(
+        "PAPERFEED_SUMMARY_PER_DAY",
+        "200",
+        "At most this many papers are sent to the summarizer per day (UTC), whether it answers well or not.",
+    ),
+    Setting("PAPERFEED_SUMMARY_TIMEOUT_SECONDS", "120", "How long to wait for the summarizer to answer one paper."),
+    Setting(
         "PAPERFEED_CONTACT_EMAIL",
         "(none)",
         "Your address, sent in the User-Agent of every harvest request as arXiv asks of harvesters.",
@@ -232,6 +246,28 @@ def secret_key(directory: Path) -> str:
     finally:
         tmp.unlink()
     return key
+
+
+def summary_endpoint(url: str | None, model: str | None) -> tuple[str, str]:
+    """PAPERFEED_SUMMARY_URL (without a trailing slash; "" when the summarizer is off) and PAPERFEED_SUMMARY_MODEL.
+
+    A URL that cannot be used, or one without a model, stops start-up with a message naming the variable."""
+    if not url:
+        return "", model or ""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise SystemExit(
+            f"PAPERFEED_SUMMARY_URL={url!r} is not an http(s) address: give the endpoint's base, such as "
+            "http://127.0.0.1:8080/v1 (paperfeed posts to BASE/chat/completions), or unset it"
+        )
+    if not model:
+        raise SystemExit(
+            "PAPERFEED_SUMMARY_URL is set but PAPERFEED_SUMMARY_MODEL is not: name the model the server should "
+            "use (as `ollama list` or the server's /v1/models shows it)"
+        )
+    return url.rstrip("/"), model
 
 
 class EmailUrlError(ValueError):

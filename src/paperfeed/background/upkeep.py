@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from functools import cache
 
+from paperfeed.background import summaries
 from paperfeed.background.queue import enqueue_once, task
 from paperfeed.core.embedder import MiniLMEmbedder, ModelError
 from paperfeed.papers.retrieval import sync_keyword_index
@@ -38,6 +39,7 @@ def request() -> bool:
 
 @task()
 def upkeep() -> str:
+    summaries.request()  # a task of its own, so that a slow summarizer never holds up indexing
     done = []
     keyword = sync_keyword_index()
     if keyword.papers:
