@@ -43,6 +43,11 @@ def corpus(db):
 import functools  # noqa: E402
 import hashlib  # noqa: E402
 
+# The remote services a site's worker asks by itself, and where a test's site finds them: the discard port of
+# 127.0.0.1, which refuses at once (a test that wants one points the setting at its replay server).
+OUTSIDE_SERVICES = ("PAPERFEED_GITHUB_API_URL", "PAPERFEED_HF_API_URL")
+NOBODY = "http://127.0.0.1:9"
+
 
 def site_env(
     data_dir: Path, base: dict | None = None, database_url: str | None = None, *, migrated: bool = False
@@ -58,6 +63,8 @@ def site_env(
     """
     env = {**(os.environ if base is None else base), "PAPERFEED_DATA_DIR": str(data_dir)}
     env.pop("DJANGO_SETTINGS_MODULE", None)
+    for name in OUTSIDE_SERVICES:  # a test's site never asks the internet: its background refreshes find no one
+        env.setdefault(name, NOBODY)
     server = os.environ.get("PAPERFEED_TEST_POSTGRES")
     if database_url:
         env["PAPERFEED_DATABASE_URL"] = database_url

@@ -233,8 +233,9 @@ def test_restore_keeps_the_database_it_replaces_and_migrates_an_older_backup(tmp
     restored = paperfeed(env, "restore", str(monday))
     assert restored.returncode == 0, restored.stderr[-3000:]
     assert (
-        "Migrated the older backup: applied community.0004_interests, digests.0003_subscription_interests, "
-        "digests.0004_move_interests, digests.0005_subscription_interests_only." in restored.stdout
+        "Migrated the older backup: applied community.0004_interests, community.0005_link_changes, "
+        "digests.0003_subscription_interests, digests.0004_move_interests, digests.0005_subscription_interests_only."
+        in restored.stdout
     )
     assert "The secret key beside the backup is already this site's." in restored.stdout
     [kept] = data.glob("paperfeed.sqlite3.before-restore-*")

@@ -13,7 +13,7 @@ from django.test import Client
 from replay import ReplayServer, Reply
 
 from paperfeed.community.models import AuthorClaim, Collection, CollectionItem, LinkChange
-from paperfeed.core.links import MAX_CHARS, LinkError, check_link, github_repository, links_in
+from paperfeed.core.links import MAX_CHARS, LinkError, check_link, links_in
 from paperfeed.core.records import make_record
 from paperfeed.papers.models import Author, DailyEntry, Paper, PaperExtras
 from paperfeed.papers.retrieval import sync_keyword_index
@@ -85,13 +85,6 @@ def test_the_links_a_text_names(texts, code, project):
 def test_links_that_are_refused_say_why(link, complaint):
     with pytest.raises(LinkError, match=complaint):
         check_link(link, {"papers.example.org"})
-
-
-def test_a_github_link_names_its_repository():
-    assert github_repository("https://github.com/Foo/bar.git") == "Foo/bar"
-    assert github_repository("https://github.com/foo/bar/tree/main/x") == "foo/bar"
-    assert github_repository("https://github.com/orgs/foo") is None
-    assert github_repository("https://gitlab.com/foo/bar") is None
 
 
 # --- links found when papers are loaded ---
@@ -272,7 +265,10 @@ def test_others_may_not_change_links_and_bad_links_change_nothing(mixer, setting
 
 def test_cards_show_a_code_badge_and_lists_filter_papers_with_code(mixer, client):
     Paper.objects.filter(pk=mixer.pk).update(code_url="https://github.com/mixer/mixer", code_origin="text")
+    PaperExtras.objects.create(paper=mixer, github_stars=1234, github_repo="Mixer/Mixer")  # names are case-blind
+    PaperExtras.objects.create(paper=Paper.objects.get(arxiv_id=GRAPHS), github_stars=99, github_repo="old/repo")
     day = client.get("/?date=2026-06-30").content.decode()
+    assert "★ 1,234" in day and "★ 99" not in day  # stars of a repository that is not the paper's code: not shown
     assert day.count('class="code-badge"') == 1 and 'href="https://github.com/mixer/mixer"' in day
     assert "with code only" in day
     only = client.get("/?date=2026-06-30&code=1").content.decode()

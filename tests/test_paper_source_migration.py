@@ -26,9 +26,14 @@ step = sys.argv[1]
 
 
 def models(old=False):
-    # The models as they are now, or (old) with every app at its latest migration but papers at OLD.
+    # The models as they are now, or (old) as the migrations applied now make them (papers at OLD, and the later
+    # migrations of other apps that need a newer papers unapplied with it).
     loader = MigrationExecutor(connection).loader
-    leaves = [OLD if old and app == "papers" else (app, name) for app, name in loader.graph.leaf_nodes()]
+    if not old:
+        return loader.project_state().apps
+    applied = set(loader.applied_migrations)
+    graph = loader.graph
+    leaves = [node for node in applied if not any(child.key in applied for child in graph.node_map[node].children)]
     return loader.project_state(leaves).apps
 
 

@@ -60,21 +60,6 @@ def check_link(value: str, site_hosts: Collection[str] = ()) -> str:
     return value
 
 
-def github_repository(url: str) -> str | None:
-    """`owner/name` of a github.com repository link, else None."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if (parts.hostname or "").lower() not in ("github.com", "www.github.com"):
-        return None
-    segments = [segment for segment in parts.path.split("/") if segment]
-    if len(segments) < 2 or segments[0].lower() in _NOT_REPOSITORIES:
-        return None
-    name = segments[1].removesuffix(".git")
-    return f"{segments[0]}/{name}" if name else None
-
-
 def links_in(*texts: str) -> FoundLinks:
     """The code and project links the texts name (see the module's docstring), in the order they are written."""
     code = hub = project = page = space = None

@@ -8,6 +8,3 @@ class PapersConfig(AppConfig):
 
     def ready(self) -> None:
         from paperfeed.papers import checks  # noqa: F401 - registers the system checks
-        from paperfeed.papers.services.extras_shown import register_card_stars
-
-        register_card_stars()

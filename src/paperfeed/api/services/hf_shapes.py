@@ -70,7 +70,7 @@ def paper_object(listed: ListedPaper) -> dict:
             "upvotes": card.upvotes,
             "projectPage": paper.project_url or None,
             "githubRepo": paper.code_url or None,
-            "githubStars": _github_stars(paper),
+            "githubStars": extras_shown.stars(paper),
             "organization": hf_organization(paper.organization),
             **_summary(paper),
         }
@@ -83,12 +83,6 @@ def _summary(paper) -> dict:
     if extras is None or not extras.summary:
         return {}
     return {"ai_summary": extras.summary, "ai_keywords": list(extras.summary_keywords)}
-
-
-def _github_stars(paper) -> int | None:
-    """The card figure extras_shown adds (None when nothing is known, or when the paper has no code link)."""
-    stars = getattr(paper, "github_stars", None)
-    return stars if paper.code_url else None
 
 
 def linked_artifacts(listed: ListedPaper) -> dict:

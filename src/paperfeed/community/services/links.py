@@ -17,7 +17,8 @@ from django.http.request import split_domain_port
 
 from paperfeed.community.models import AuthorClaim, LinkChange
 from paperfeed.community.services.permissions import posting_problem
-from paperfeed.core.links import LinkError, check_link, github_repository
+from paperfeed.core.github import repo_of
+from paperfeed.core.links import LinkError, check_link
 from paperfeed.papers.models import DailyEntry, LinkOrigin, Paper, PaperExtras
 
 # What each kind of link is called, and the paper's columns it is kept in.
@@ -103,9 +104,9 @@ def change_links(
             if any(change.kind == LinkChange.Kind.CODE for change in changes):
                 # Stars belong to a repository: those of the old one are not shown for the new one; the next
                 # refresh asks GitHub about the new one.
-                PaperExtras.objects.filter(paper=current).exclude(
-                    github_repo=github_repository(current.code_url) or ""
-                ).update(github_stars=None, github_repo="", github_etag="", github_checked_at=None)
+                PaperExtras.objects.filter(paper=current).exclude(github_repo=repo_of(current.code_url) or "").update(
+                    github_stars=None, github_repo="", github_etag="", github_checked_at=None
+                )
     for change in changes:
         _, column, origin = KINDS[change.kind]
         setattr(paper, column, getattr(current, column))

@@ -6,25 +6,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import quote
 
-from django.db.models import OuterRef, Subquery
-
+from paperfeed.core.github import repo_of, same_repo
 from paperfeed.core.hf_artifacts import KINDS
-from paperfeed.papers.models import Paper, PaperExtras
-from paperfeed.papers.services.cards import add_card_figure
+from paperfeed.papers.models import Paper, PaperExtras, paper_extras
 
 HUB = "https://huggingface.co"
 LABELS = {"models": "Models", "datasets": "Datasets", "spaces": "Spaces"}
 PAGE_PREFIX = {"models": "", "datasets": "datasets/", "spaces": "spaces/"}
 
 
-def _stars_of_paper() -> Subquery:
-    return Subquery(PaperExtras.objects.filter(paper_id=OuterRef("pk")).values("github_stars")[:1])
-
-
-def register_card_stars() -> None:
-    """Cards carry `github_stars` on their paper (None when nothing is known): the star badge, and githubStars in
-    the Hugging Face-compatible API, read it without a query per card."""
-    add_card_figure("github_stars", _stars_of_paper)
+def stars(paper: Paper) -> int | None:
+    """The GitHub stars of the paper's code repository, None when unknown or when what is stored is of another
+    repository than its code link now names. Reads `paper.extras`, which cards and pages load with the paper."""
+    extras = paper_extras(paper)
+    repository = repo_of(paper.code_url) if paper.code_url else None
+    if extras is None or extras.github_stars is None or not repository:
+        return None
+    return extras.github_stars if same_repo(extras.github_repo, repository) else None
 
 
 @dataclass(frozen=True)
@@ -50,7 +48,7 @@ class Cited:
 
 
 def extras_of(paper: Paper) -> PaperExtras | None:
-    return PaperExtras.objects.filter(paper=paper).first()
+    return paper_extras(paper)
 
 
 def citing(extras: PaperExtras | None, arxiv_id: str | None) -> list[Cited] | None:

@@ -9,10 +9,14 @@ register = template.Library()
 
 @register.simple_tag
 def paper_extras(paper):
-    """The paper's PaperExtras row, or None: one query, kept on the paper for the page's other partials."""
-    if not hasattr(paper, "_shown_extras"):
-        paper._shown_extras = extras_shown.extras_of(paper)
-    return paper._shown_extras
+    """The paper's PaperExtras row, or None (loaded with the paper by cards and pages: no query)."""
+    return extras_shown.extras_of(paper)
+
+
+@register.filter
+def github_stars(paper):
+    """The stars of the paper's own code repository, or None (extras_shown.stars)."""
+    return extras_shown.stars(paper)
 
 
 @register.simple_tag

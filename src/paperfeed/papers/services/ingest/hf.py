@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
-from paperfeed.core.links import github_repository
+from paperfeed.core.github import repo_of
 from paperfeed.core.periods import Period
 from paperfeed.core.sources.hf_daily import HfDailyPaper, HfOrganization, parse_daily_papers
 from paperfeed.papers.models import DailyEntry, LinkOrigin, Organization, Paper, PaperExtras, SummaryOrigin
@@ -112,8 +112,8 @@ def _apply_hf_extras(pk: int, paper: HfDailyPaper, code_url: str) -> bool:
             "summary_model": paper.summary_model or "",
         }
     # Its stars are those of its own githubRepo: they count only while that is the paper's code link.
-    repository = github_repository(code_url) if code_url else None
-    if paper.github_repo is None or github_repository(paper.github_repo) != repository:
+    repository = repo_of(code_url) if code_url else None
+    if paper.github_repo is None or repo_of(paper.github_repo) != repository:
         repository = None
     github_answered = extras is not None and extras.github_checked_at and extras.github_repo == repository
     if paper.github_stars is not None and repository and not github_answered:
