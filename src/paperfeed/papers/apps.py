@@ -8,3 +8,6 @@ class PapersConfig(AppConfig):
 
     def ready(self) -> None:
         from paperfeed.papers import checks  # noqa: F401 - registers the system checks
+        from paperfeed.papers.services import cards, thumbnails
+
+        cards.add_card_figure("thumbnail_file", thumbnails.card_figure)
