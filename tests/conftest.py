@@ -45,7 +45,12 @@ import hashlib  # noqa: E402
 
 # The remote services a site's worker asks by itself, and where a test's site finds them: the discard port of
 # 127.0.0.1, which refuses at once (a test that wants one points the setting at its replay server).
-OUTSIDE_SERVICES = ("PAPERFEED_GITHUB_API_URL", "PAPERFEED_HF_API_URL")
+OUTSIDE_SERVICES = (
+    "PAPERFEED_GITHUB_API_URL",
+    "PAPERFEED_HF_API_URL",
+    "PAPERFEED_ARXIV_PDF_URL",
+    "PAPERFEED_HF_THUMBNAIL_URL",
+)
 NOBODY = "http://127.0.0.1:9"
 
 

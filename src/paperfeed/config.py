@@ -103,6 +103,19 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("PAPERFEED_SUMMARY_TIMEOUT_SECONDS", "120", "How long to wait for the summarizer to answer one paper."),
     Setting(
+        "PAPERFEED_THUMBNAILS",
+        "on",
+        "Thumbnails of the papers on the last two weeks' daily lists, made by `paperfeed worker`: `on` (Hugging "
+        "Face's thumbnail when its list gave one, else the first page of the arXiv PDF, paced like every arXiv "
+        "request), `huggingface` (only Hugging Face's, which are small images: no PDF is downloaded) or `off`.",
+    ),
+    Setting("PAPERFEED_ARXIV_PDF_URL", "https://arxiv.org/pdf", "arXiv's PDFs, for thumbnails of their first page."),
+    Setting(
+        "PAPERFEED_HF_THUMBNAIL_URL",
+        "https://cdn-thumbnails.huggingface.co",
+        "Where Hugging Face's paper thumbnails are fetched from (the host of the `thumbnail` links in its list).",
+    ),
+    Setting(
         "PAPERFEED_CONTACT_EMAIL",
         "(none)",
         "Your address, sent in the User-Agent of every harvest request as arXiv asks of harvesters.",

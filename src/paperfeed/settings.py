@@ -113,6 +113,13 @@ PAPERFEED_GITHUB_API_URL = config.env("PAPERFEED_GITHUB_API_URL") or "https://ap
 PAPERFEED_GITHUB_TOKEN = config.env("PAPERFEED_GITHUB_TOKEN")
 PAPERFEED_REFRESH_HOURS = config.env_number("PAPERFEED_REFRESH_HOURS", 24)
 PAPERFEED_REFRESH_DAYS = config.env_number("PAPERFEED_REFRESH_DAYS", 30)
+PAPERFEED_THUMBNAILS = (config.env("PAPERFEED_THUMBNAILS") or "on").lower()
+if PAPERFEED_THUMBNAILS not in ("on", "huggingface", "off"):
+    raise SystemExit(f"PAPERFEED_THUMBNAILS={PAPERFEED_THUMBNAILS!r}: use on, huggingface or off")
+PAPERFEED_ARXIV_PDF_URL = (config.env("PAPERFEED_ARXIV_PDF_URL") or "https://arxiv.org/pdf").rstrip("/")
+PAPERFEED_HF_THUMBNAIL_URL = (
+    config.env("PAPERFEED_HF_THUMBNAIL_URL") or "https://cdn-thumbnails.huggingface.co"
+).rstrip("/")
 PAPERFEED_CONTACT_EMAIL = config.env("PAPERFEED_CONTACT_EMAIL")
 PAPERFEED_ARXIV_DELAY_SECONDS = config.env_number("PAPERFEED_ARXIV_DELAY_SECONDS", 3, minimum=0)
 PAPERFEED_HTTP_TIMEOUT_SECONDS = config.env_number("PAPERFEED_HTTP_TIMEOUT_SECONDS", 30)

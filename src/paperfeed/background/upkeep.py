@@ -1,5 +1,6 @@
 """Upkeep as tasks: bring this node's keyword index in step, embed papers that have no embedding yet (and update the
-vector store), embed imported library entries and refit stale For you models.
+vector store), embed imported library entries and refit stale For you models; and ask for a thumbnail pass
+(background.thumbnails).
 
 Asked for after each ingest, load, submission or library import (`request`), and every few minutes by the workers
 themselves, so nothing waits for a cron job. However many ask, one upkeep waits in the queue at a time.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import logging
 from functools import cache
 
-from paperfeed.background import summaries
+from paperfeed.background import summaries, thumbnails
 from paperfeed.background.queue import enqueue_once, task
 from paperfeed.core.embedder import MiniLMEmbedder, ModelError
 from paperfeed.papers.retrieval import sync_keyword_index
@@ -40,6 +41,7 @@ def request() -> bool:
 @task()
 def upkeep() -> str:
     summaries.request()  # a task of its own, so that a slow summarizer never holds up indexing
+    thumbnails.request()
     done = []
     keyword = sync_keyword_index()
     if keyword.papers:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
-from paperfeed.site import pages
+from paperfeed.site import pages, thumbnails
 from paperfeed.web import NameConverter, PaperAddressConverter, UnicodeSlugConverter
 
 # Before the apps' routes, which use them.
@@ -21,6 +21,7 @@ urlpatterns = [
     path("search", pages.search, name="search"),
     path("papers/<paper:address>", pages.paper_detail, name="paper"),
     path("accounts/export.json", pages.export_user_data, name="export-user-data"),
+    path("thumbnails/<str:name>", thumbnails.thumbnail, name="thumbnail"),
 ]
 
 handler400 = "paperfeed.site.views.bad_request"
