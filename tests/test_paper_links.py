@@ -230,7 +230,10 @@ def test_the_submitter_confirmed_authors_and_moderators_may_change_links(mixer, 
     assert post_links(submitter, mixer, code="", project="https://mixer.github.io/").status_code == 303
     assert LinkChange.objects.count() == 3  # the same links again: nothing to record
 
+    admin_page = staff.get(f"/admin/papers/paper/{mixer.pk}/change/").content.decode()
+    assert "Paper extras" in admin_page and 'name="code_url"' not in admin_page  # links: on the page, recorded
     listed = staff.get("/admin/community/linkchange/")
+
     assert listed.status_code == 200 and "https://github.com/mixer/mixer" in listed.content.decode()
     assert staff.get(f"/admin/community/linkchange/{LinkChange.objects.first().pk}/change/").status_code == 200
 
@@ -283,6 +286,8 @@ def test_cards_show_a_code_badge_and_lists_filter_papers_with_code(mixer, client
     assert f"/papers/{MIXER}" in feed and f"/papers/{GRAPHS}" not in feed
     api = client.get("/api/v1/daily?date=2026-06-30&code=true").json()
     assert [paper["id"] for paper in api["results"]] == [MIXER]
+    starred = client.get("/api/v1/daily?date=2026-06-30&sort=stars").json()
+    assert starred["sort"] == "stars" and [paper["id"] for paper in starred["results"]][:1] == [MIXER]  # 1,234
     paper_page = client.get(f"/papers/{MIXER}").content.decode()
     assert "<dt>Code</dt>" in paper_page and "(found in the paper’s abstract or comment)" in paper_page
 

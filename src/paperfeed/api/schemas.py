@@ -131,7 +131,7 @@ class DailyPage(PaperPage):
     period: PeriodOut | None = Field(description="The period shown; null when the site has no papers yet.")
     previous_period: PeriodOut | None = Field(description="The nearest earlier period of the same kind with papers.")
     next_period: PeriodOut | None = Field(description="The nearest later period of the same kind with papers.")
-    sort: Literal["votes", "newest"]
+    sort: Literal["votes", "newest", "stars"]
 
 
 class TrendingPage(PaperPage):

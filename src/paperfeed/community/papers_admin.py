@@ -7,7 +7,7 @@ from django.contrib.admin import helpers
 from django.template.response import TemplateResponse
 
 from paperfeed.community.services import moderation, people
-from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization, Paper, Vote
+from paperfeed.papers.models import Author, Authorship, DailyEntry, Organization, Paper, PaperExtras, Vote
 
 
 class AuthorshipInline(admin.TabularInline):
@@ -20,6 +20,19 @@ class DailyEntryInline(admin.TabularInline):
     model = DailyEntry
     raw_id_fields = ["submitted_by"]
     extra = 0
+
+
+class PaperExtrasInline(admin.StackedInline):
+    """What background work found (stars, Hugging Face artifacts, summary, thumbnail) and the problem each last
+    met: shown, not edited (the next refresh would overwrite it)."""
+
+    model = PaperExtras
+    can_delete = False
+    extra = 0
+    readonly_fields = [field.name for field in PaperExtras._meta.fields if field.name != "paper"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
 
 
 class AttachToOrganizationForm(forms.Form):
@@ -41,7 +54,9 @@ class PaperAdmin(admin.ModelAdmin):
     search_fields = ["external_id", "arxiv_id", "title"]
     date_hierarchy = "published"
     raw_id_fields = ["organization"]
-    inlines = [AuthorshipInline, DailyEntryInline]
+    # Links are changed on the paper's page, where each change is recorded (community.LinkChange).
+    readonly_fields = ["code_url", "code_origin", "project_url", "project_origin"]
+    inlines = [AuthorshipInline, DailyEntryInline, PaperExtrasInline]
     show_full_result_count = False  # a count of every paper on each page view is slow on large sites
     actions = ["hide_papers", "show_papers", "attach_to_organization"]
 

@@ -72,7 +72,9 @@ def daily(
     date: str | None = Query(None, description="A day: YYYY-MM-DD.", examples=["2026-06-30"]),
     week: str | None = Query(None, description="An ISO week: YYYY-Www.", examples=["2026-W27"]),
     month: str | None = Query(None, description="A month: YYYY-MM.", examples=["2026-06"]),
-    sort: Literal["votes", "newest"] = Query("votes", description="Most upvoted first, or newest first."),
+    sort: Literal["votes", "newest", "stars"] = Query(
+        "votes", description="Most upvoted first, newest first, or most GitHub stars first."
+    ),
     code: bool = Query(False, description="Only papers with a code link."),
     page: int = PAGE,
 ) -> dict:
