@@ -409,7 +409,7 @@ def test_the_export_holds_what_you_gave_the_site_and_nobody_elses(corpus):
         Dismissal.objects.create(user=user, paper=mlp if user is ada else graphs)
 
     data = _export(signed_in(ada))
-    assert (data["format"], data["version"], data["site"]) == ("paperfeed user data", 2, "http://testserver")
+    assert (data["format"], data["version"], data["site"]) == ("paperfeed user data", 3, "http://testserver")
     assert data["account"]["username"] == "ada" and data["account"]["email"] == "ada@example.org"
     assert data["profile"] == {"display_name": "", "affiliation": "", "email_verified": True, "banned": False}
     assert [(v["arxiv_id"], v.get("title")) for v in data["votes"]] == [
@@ -447,6 +447,7 @@ def test_the_export_of_a_new_member_is_nearly_empty(corpus):
     data = _export(signed_in(member("ada")))
     assert data["votes"] == data["comments"] == data["submissions"] == data["collections"] == []
     assert data["author_claims"] == data["api_tokens"] == data["library"] == data["not_interested"] == []
+    assert data["notes"] == data["read"] == data["queue"] == []
     assert data["digest"] is None and data["interests"] is None
 
 

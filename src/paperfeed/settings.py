@@ -63,6 +63,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "paperfeed.community.context_processors.votes",
+                "paperfeed.community.context_processors.reading",
             ],
         },
     },

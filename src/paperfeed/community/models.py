@@ -1,5 +1,5 @@
-"""What people add: profiles, comments, collections, authorship claims, link changes, and the counters that
-rate-limit them.
+"""What people add: profiles, comments, collections, authorship claims, link changes, the counters that rate-limit
+them, and each member's private reading: notes, read marks and a reading queue.
 
 Votes and submissions live with the papers (papers.Vote, papers.DailyEntry) because lists and rankings read them.
 """
@@ -159,3 +159,49 @@ class LinkChange(models.Model):
 
     def __str__(self) -> str:
         return f"@{self.username}: {self.kind} of {self.paper_id} {self.before or '(none)'} → {self.after or '(none)'}"
+
+
+class Note(models.Model):
+    """A member's private Markdown note on a paper: shown to its owner only, on the paper's page and /reading."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notes")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="notes")
+    body = models.TextField(help_text="Markdown with LaTeX, as written.")
+    body_html = models.TextField(help_text="The body rendered and sanitized, as comments are.")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "paper"], name="note_once_per_paper")]
+
+    def __str__(self) -> str:
+        return f"{self.user}'s note on {self.paper_id}"
+
+
+class ReadMark(models.Model):
+    """A member has read this paper: cards show it to them, and lists can leave it out."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="read_marks")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="read_marks")
+    read_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "paper"], name="read_mark_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} read {self.paper_id}"
+
+
+class QueueEntry(models.Model):
+    """A paper on a member's reading queue, read oldest first."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="queue_entries")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="queue_entries")
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "paper"], name="queue_entry_once")]
+        verbose_name_plural = "queue entries"
+
+    def __str__(self) -> str:
+        return f"{self.paper_id} on {self.user}'s queue"

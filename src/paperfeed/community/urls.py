@@ -7,6 +7,7 @@ from paperfeed.community.views import (
     links,
     people,
     profiles,
+    reading,
     submissions,
     votes,
 )
@@ -20,4 +21,5 @@ urlpatterns = [
     path("", include(collections.urlpatterns)),
     path("", include(people.urlpatterns)),
     path("", include(profiles.urlpatterns)),
+    path("", include(reading.urlpatterns)),
 ]

@@ -1,5 +1,6 @@
 """A member's own data as one JSON document: account, profile, votes, comments, submissions, collections, author
-claims, interests, digest subscription and API token names — what they gave the site, to keep or take elsewhere.
+claims, interests, digest subscription, API token names, private notes, read marks and reading queue — what they
+gave the site, to keep or take elsewhere.
 
 Only this user's rows are read. Secrets are never included: no password hash, no API token values, no session.
 """
@@ -14,13 +15,24 @@ from django.urls import reverse
 from django.utils import timezone
 
 from paperfeed.api.models import ApiToken
-from paperfeed.community.models import AuthorClaim, Collection, CollectionItem, Comment, Interests, Profile
+from paperfeed.community.models import (
+    AuthorClaim,
+    Collection,
+    CollectionItem,
+    Comment,
+    Interests,
+    Note,
+    Profile,
+    QueueEntry,
+    ReadMark,
+)
 from paperfeed.digests.models import Subscription
 from paperfeed.papers.models import DailyEntry, Vote
 from paperfeed.recommend.models import Dismissal, LibraryItem
 
 FORMAT = "paperfeed user data"
-VERSION = 2  # 2: "interests" on their own (followed authors, categories, …), no longer inside "digest"
+VERSION = 3  # 2: "interests" on their own (followed authors, categories, …), no longer inside "digest"
+# 3: "notes", "read" and "queue": a member's private reading
 # The fields of an API token that are safe to show its owner again; anything else (the secret, its hash) stays.
 TOKEN_FIELDS = ("name", "created_at", "last_used_at")
 
@@ -85,6 +97,23 @@ def user_data(user: AbstractBaseUser, site_url: str) -> dict[str, Any]:
         "not_interested": [
             {**_paper(dismissal.paper, site_url), "at": dismissal.at}
             for dismissal in Dismissal.objects.filter(user=user).select_related("paper").order_by("at", "id")
+        ],
+        "notes": [
+            {
+                **_paper(note.paper, site_url),
+                "body": note.body,  # the Markdown as written
+                "created_at": note.created_at,
+                "updated_at": note.updated_at,
+            }
+            for note in Note.objects.filter(user=user).select_related("paper").order_by("created_at", "id")
+        ],
+        "read": [
+            {**_paper(mark.paper, site_url), "read_at": mark.read_at}
+            for mark in ReadMark.objects.filter(user=user).select_related("paper").order_by("read_at", "id")
+        ],
+        "queue": [  # in reading order: the oldest first
+            {**_paper(entry.paper, site_url), "added_at": entry.added_at}
+            for entry in QueueEntry.objects.filter(user=user).select_related("paper").order_by("added_at", "id")
         ],
     }
 

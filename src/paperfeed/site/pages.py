@@ -19,6 +19,7 @@ from paperfeed.community.services import collections as saved_collections
 from paperfeed.community.services import comments as comment_threads
 from paperfeed.community.services import links as paper_links
 from paperfeed.community.services import people
+from paperfeed.community.services import reading as own_reading
 from paperfeed.core.markdown import MAX_CHARS as MAX_COMMENT_CHARS
 from paperfeed.core.periods import PeriodError, containing, parse_period
 from paperfeed.core.sources.registry import parse_address, source_named
@@ -50,13 +51,16 @@ def daily(request: HttpRequest) -> HttpResponse:
         code = with_code(request.GET.get("code"))
     except FilterError as error:
         raise BadRequest(str(error)) from None
+    # "Hide papers I have read": a signed-in member's switch; anyone else has read nothing here.
+    unread = request.GET.get("unread") == "1" and request.user.is_authenticated
     today = timezone.localdate()
     period = period or listings.default_period(today)
     if period is None:
         return render(request, "papers/empty.html")
-    result = listings.listing(period, sort, page_number(request), with_code=code)
+    leave_out = own_reading.read_ids(request.user) if unread else None
+    result = listings.listing(period, sort, page_number(request), with_code=code, leave_out=leave_out)
     views = {kind: containing(kind, period.start) for kind in ("day", "week", "month")}
-    context = {"listing": result, "sort": sort, "views": views, "with_code": code}
+    context = {"listing": result, "sort": sort, "views": views, "with_code": code, "unread": unread}
     return render(request, "papers/daily.html", context)
 
 
@@ -100,6 +104,9 @@ def paper_detail(request: HttpRequest, address: str) -> HttpResponse:
             "collections_holding_count": holding_count,
             "may_edit_links": request.user.is_authenticated
             and paper_links.editing_problem(request.user, paper) is None,
+            # The member's own read mark, queue entry and note: for them alone, never for anyone else.
+            "reading": own_reading.state(request.user, paper) if request.user.is_authenticated else None,
+            "note_max_chars": MAX_COMMENT_CHARS,
         },
     )
 

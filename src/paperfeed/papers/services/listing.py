@@ -7,7 +7,7 @@ from datetime import date
 from typing import Literal
 
 from django.core.paginator import Page, Paginator
-from django.db.models import F, Max, Min, OrderBy
+from django.db.models import F, Max, Min, OrderBy, QuerySet
 
 from paperfeed.core.periods import Period, containing, day_period
 from paperfeed.papers.models import DailyEntry, Paper
@@ -49,13 +49,22 @@ def _adjacent(period: Period) -> tuple[Period | None, Period | None]:
     )
 
 
-def listing(period: Period, sort: Sort = "votes", page_number: int | str = 1, with_code: bool = False) -> Listing:
-    """The period's papers in this order, one page of cards; `with_code`: only those with a code link."""
+def listing(
+    period: Period,
+    sort: Sort = "votes",
+    page_number: int | str = 1,
+    with_code: bool = False,
+    leave_out: QuerySet | None = None,
+) -> Listing:
+    """The period's papers in this order, one page of cards; `with_code`: only those with a code link; `leave_out`:
+    a subquery of paper ids to leave out (a member's read papers), applied in the query so counts and pages agree."""
     entries = DailyEntry.objects.filter(day__range=(period.start, period.end)).values("paper_id")
     # Order and count narrow rows (ids), then build cards for the one page shown.
     visible = Paper.objects.visible().filter(id__in=entries)
     if with_code:
         visible = visible.exclude(code_url="")
+    if leave_out is not None:
+        visible = visible.exclude(id__in=leave_out)
     ordered = with_upvotes(visible).order_by(*SORTS[sort]).values_list("id", flat=True)
     page = Paginator(ordered, PAGE_SIZE).get_page(page_number)
     page.object_list = cards_for_ids(list(page.object_list), first_day_from=period.start)
