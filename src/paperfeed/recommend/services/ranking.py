@@ -340,20 +340,25 @@ def rank_with_model(
     filters: HardFilters,
     offset: int,
     limit: int,
+    explain: Callable[[Positive], Reason] | None = None,
 ) -> tuple[list[tuple[int, Reason, float, float]], bool]:
     """(paper id, reason, score, similarity to the reason) of the candidates at [offset, offset + limit) by the
-    model, and whether more follow."""
+    model, and whether more follow; `explain` words the reason from the nearest positive (reason_for)."""
     if len(pool) == 0:
         return [], False
     out = _filtered_out(pool, filters, excluded)
     scores = recommend.score(current.model, pool.matrix, pool.terms, pool.terms_version)
     chosen = recommend.top_indices(scores, offset + limit + 1, exclude=out)[offset:]
     has_next = len(chosen) > limit
-    return _explained(current, pool, scores, chosen[:limit]), has_next
+    return _explained(current, pool, scores, chosen[:limit], explain or reason_for), has_next
 
 
 def _explained(
-    current: training.CurrentModel, pool: CandidatePool, scores: np.ndarray, chosen: np.ndarray
+    current: training.CurrentModel,
+    pool: CandidatePool,
+    scores: np.ndarray,
+    chosen: np.ndarray,
+    explain: Callable[[Positive], Reason] | None = None,
 ) -> list[tuple[int, Reason, float, float]]:
     """(paper id, reason, score, similarity to the reason) of the chosen candidates (indices into the pool)."""
     if len(chosen) == 0:
@@ -362,7 +367,7 @@ def _explained(
     similarity = np.einsum("ij,ij->i", pool.matrix[chosen], current.model.positives[nearest])
     liked = current.signals.titled(nearest)
     return [
-        (int(pool.ids[i]), reason_for(positive), float(scores[i]), float(sim))
+        (int(pool.ids[i]), (explain or reason_for)(positive), float(scores[i]), float(sim))
         for i, positive, sim in zip(chosen, liked, similarity, strict=True)
     ]
 
