@@ -232,11 +232,15 @@ def test_restore_keeps_the_database_it_replaces_and_migrates_an_older_backup(tmp
 
     restored = paperfeed(env, "restore", str(monday))
     assert restored.returncode == 0, restored.stderr[-3000:]
-    assert (
-        "Migrated the older backup: applied community.0004_interests, community.0005_link_changes, "
-        "digests.0003_subscription_interests, digests.0004_move_interests, digests.0005_subscription_interests_only."
-        in restored.stdout
-    )
+    # The backup predates the interests' move: restore migrates it, those migrations among what it applies (with
+    # whatever later migrations of the apps it had to bring along).
+    line = next(x for x in restored.stdout.splitlines() if x.startswith("Migrated the older backup: applied "))
+    applied = line.removeprefix("Migrated the older backup: applied ").rstrip(".").split(", ")
+    assert applied[:1] == ["community.0004_interests"] and {
+        "digests.0003_subscription_interests",
+        "digests.0004_move_interests",
+        "digests.0005_subscription_interests_only",
+    } <= set(applied)
     assert "The secret key beside the backup is already this site's." in restored.stdout
     [kept] = data.glob("paperfeed.sqlite3.before-restore-*")
     assert f"kept as {kept}" in restored.stdout
