@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 
@@ -33,6 +34,15 @@ def page_number(request: HttpRequest) -> int:
 def is_htmx(request: HttpRequest) -> bool:
     """Whether htmx sent the request (it then wants a fragment of the page, not the whole page)."""
     return request.headers.get("HX-Request") == "true"
+
+
+def sign_in_first(request: HttpRequest, back: str) -> HttpResponse:
+    """Send a visitor who is not signed in to the sign-in page, then `back`. An htmx request gets HX-Redirect, which
+    htmx follows with a full page load (a 302 it would follow itself and swap the sign-in page into the fragment)."""
+    signin = redirect_to_login(back)
+    if is_htmx(request):
+        return HttpResponse(status=200, headers={"HX-Redirect": signin.url})
+    return signin
 
 
 class NameConverter:

@@ -90,7 +90,7 @@ def linked_artifacts(listed: ListedPaper) -> dict:
     item with the id, likes, downloads and, for a Space, sdk that the refresh keeps); left out when Hugging Face was
     never asked about the paper."""
     paper = listed.card.paper
-    citing = extras_shown.citing(extras_shown.extras_of(paper), paper.arxiv_id)
+    citing = extras_shown.citing(paper_extras(paper), paper.arxiv_id)
     if citing is None:
         return {}
     found = {cited.kind: cited for cited in citing}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -10,7 +9,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from paperfeed.community.services import people
 from paperfeed.core.sources.registry import parse_address
-from paperfeed.web import is_htmx, page_number
+from paperfeed.web import is_htmx, page_number, sign_in_first
 
 
 def _see_other(url: str) -> HttpResponseRedirect:
@@ -52,10 +51,7 @@ def claim_authorship(request: HttpRequest, address: str) -> HttpResponse:
     if request.method != "POST":
         return _see_other(back)  # the form lives on the paper page
     if not request.user.is_authenticated:
-        signin = redirect_to_login(back)
-        if is_htmx(request):  # htmx would swap a redirect in place; HX-Redirect loads the sign-in page
-            return HttpResponse(headers={"HX-Redirect": signin.url})
-        return signin
+        return sign_in_first(request, back)
     paper = people.claimable_paper(parsed)
     if paper is None:
         raise Http404(f"{parsed.label} is not on this site, so no one can claim it")

@@ -7,7 +7,6 @@ reading panel itself. There is no user field anywhere: every change is the signe
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -20,7 +19,7 @@ from paperfeed.community.services.reading import ReadingRefused
 from paperfeed.core.markdown import MAX_CHARS
 from paperfeed.core.sources.registry import parse_address
 from paperfeed.papers.models import Paper
-from paperfeed.web import is_htmx, safe_next
+from paperfeed.web import is_htmx, safe_next, sign_in_first
 
 SWITCH = {"1": True, "0": False}
 
@@ -33,13 +32,6 @@ def _paper(address: str) -> Paper:
         return reading.reading_paper(parsed)
     except ReadingRefused as refusal:
         raise Http404(refusal.message) from None
-
-
-def _signin(request: HttpRequest, back: str) -> HttpResponse:
-    signin = redirect_to_login(back)
-    if is_htmx(request):  # htmx follows HX-Redirect with a full page load; a 302 it would swap in place
-        return HttpResponse(status=200, headers={"HX-Redirect": signin.url})
-    return signin
 
 
 def _switch(request: HttpRequest, name: str, meaning: str) -> bool:
@@ -60,26 +52,25 @@ def _answer(request: HttpRequest, paper: Paper, back: str) -> HttpResponse:
     return HttpResponseRedirect(back, status=303)
 
 
-@require_POST
-def mark_read(request: HttpRequest, address: str) -> HttpResponse:
-    """read=1 marks the paper read (and takes it off the queue), read=0 unread."""
+def _toggle(request: HttpRequest, address: str, name: str, meaning: str, apply) -> HttpResponse:
     paper = _paper(address)
     back = safe_next(request, reverse("paper", args=[paper.address]) + "#reading")
     if not request.user.is_authenticated:
-        return _signin(request, back)
-    reading.set_read(request.user, paper, _switch(request, "read", "mark it read"))
+        return sign_in_first(request, back)
+    apply(request.user, paper, _switch(request, name, meaning))
     return _answer(request, paper, back)
+
+
+@require_POST
+def mark_read(request: HttpRequest, address: str) -> HttpResponse:
+    """read=1 marks the paper read (and takes it off the queue), read=0 unread."""
+    return _toggle(request, address, "read", "mark it read", reading.set_read)
 
 
 @require_POST
 def queue(request: HttpRequest, address: str) -> HttpResponse:
     """queue=1 adds the paper to the end of the reading queue, queue=0 takes it off."""
-    paper = _paper(address)
-    back = safe_next(request, reverse("paper", args=[paper.address]) + "#reading")
-    if not request.user.is_authenticated:
-        return _signin(request, back)
-    reading.set_queued(request.user, paper, _switch(request, "queue", "add it to your reading queue"))
-    return _answer(request, paper, back)
+    return _toggle(request, address, "queue", "add it to your reading queue", reading.set_queued)
 
 
 @require_POST
@@ -88,7 +79,7 @@ def note(request: HttpRequest, address: str) -> HttpResponse:
     paper = _paper(address)
     back = reverse("paper", args=[paper.address]) + "#note"
     if not request.user.is_authenticated:
-        return _signin(request, back)
+        return sign_in_first(request, back)
     if request.POST.get("delete") == "1":
         reading.delete_note(request.user, paper)
         return _answer(request, paper, back)

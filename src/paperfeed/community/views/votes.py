@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -11,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from paperfeed.community.services.votes import VoteRefused, set_vote, upvotes, votable_paper
 from paperfeed.core.sources.registry import parse_address
-from paperfeed.web import is_htmx, safe_next
+from paperfeed.web import is_htmx, safe_next, sign_in_first
 
 VOTE_VALUES = {"1": True, "0": False}
 
@@ -25,10 +24,7 @@ def vote(request: HttpRequest, address: str) -> HttpResponse:
         raise Http404(f"There is no paper {address[:64]} to upvote here")
     back = safe_next(request, reverse("paper", args=[paper.address]))
     if not request.user.is_authenticated:
-        signin = redirect_to_login(back)
-        if is_htmx(request):  # htmx follows HX-Redirect with a full page load; a 302 it would swap in place
-            return HttpResponse(status=200, headers={"HX-Redirect": signin.url})
-        return signin
+        return sign_in_first(request, back)
     wanted = request.POST.get("vote", "")
     if wanted not in VOTE_VALUES:
         raise BadRequest(f"vote={wanted[:20]!r} is not a vote: send 1 to upvote or 0 to take your upvote back")

@@ -47,10 +47,6 @@ class Cited:
         return [(f"{HUB}/{PAGE_PREFIX[self.kind]}{quote(item['id'], safe='/')}", item) for item in self.items]
 
 
-def extras_of(paper: Paper) -> PaperExtras | None:
-    return paper_extras(paper)
-
-
 def citing(extras: PaperExtras | None, arxiv_id: str | None) -> list[Cited] | None:
     """The kinds with at least one artifact, in the Hub's order; None when the Hub was never asked (nothing known),
     [] when it was and nothing cites the paper."""

@@ -76,15 +76,6 @@ def resting() -> bool:
     return time.monotonic() < _rest_until
 
 
-def thumbnail_of(paper: Paper) -> str:
-    """The file name of the paper's thumbnail, or "" (no query when its extras are loaded with it, as cards and
-    paper pages do)."""
-    try:
-        return paper.extras.thumbnail
-    except PaperExtras.DoesNotExist:
-        return ""
-
-
 def candidates(mode: str, today: date, now: datetime) -> QuerySet[Paper]:
     """Visible papers of the last RECENT_DAYS days' lists that have no thumbnail and are due a try, the most
     recently listed first; each with `listed_on`, `hf_url` and `tried_at`."""

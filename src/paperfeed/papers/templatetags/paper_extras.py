@@ -2,6 +2,7 @@
 
 from django import template
 
+from paperfeed.papers import models
 from paperfeed.papers.services import extras_shown
 
 register = template.Library()
@@ -10,7 +11,7 @@ register = template.Library()
 @register.simple_tag
 def paper_extras(paper):
     """The paper's PaperExtras row, or None (loaded with the paper by cards and pages: no query)."""
-    return extras_shown.extras_of(paper)
+    return models.paper_extras(paper)
 
 
 @register.filter

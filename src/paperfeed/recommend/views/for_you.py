@@ -6,7 +6,6 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.views import redirect_to_login
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -16,7 +15,7 @@ from paperfeed.core.sources.registry import parse_address
 from paperfeed.recommend.services import ranking
 from paperfeed.recommend.services.dismissals import DismissalRefused, dismissable_paper, set_dismissed
 from paperfeed.recommend.services.library import library_size
-from paperfeed.web import is_htmx, page_number, safe_next
+from paperfeed.web import is_htmx, page_number, safe_next, sign_in_first
 
 _CATEGORY = re.compile(r"[a-z][a-z\-]*(\.[A-Za-z][A-Za-z\-]*)?")
 FORM_FIELDS = ("categories", "include", "exclude")
@@ -70,10 +69,7 @@ def not_interested(request: HttpRequest, address: str) -> HttpResponse:
         raise Http404(f"There is no paper {address[:64]} here")
     back = safe_next(request, reverse("for-you"))
     if not request.user.is_authenticated:
-        signin = redirect_to_login(back)
-        if is_htmx(request):
-            return HttpResponse(status=200, headers={"HX-Redirect": signin.url})
-        return signin
+        return sign_in_first(request, back)
     undo = request.POST.get("undo") == "1"
     try:
         set_dismissed(request.user, paper, dismissed=not undo)

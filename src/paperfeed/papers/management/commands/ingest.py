@@ -79,6 +79,14 @@ def report_skipped(command: BaseCommand, skipped: list[tuple[str, str]]) -> None
         command.stderr.write(f"skipped {what}: {reason}")
 
 
+def window(from_: str | None, until: str | None):
+    """The days --from and --until name (None when not given); a clear error for one that is not a day."""
+    try:
+        return (parse_day(from_, "--from") if from_ else None, parse_day(until, "--until") if until else None)
+    except PeriodError as error:
+        raise fail(str(error)) from None
+
+
 class Command(BaseCommand):
     help = (
         "Bring papers in: arxiv-oai (harvest), arxiv-new (the day's announcements), "
@@ -143,11 +151,7 @@ class Command(BaseCommand):
             raise fail(f"{source}: {error}") from None
 
     def ingest_arxiv_oai(self, from_, until, set_spec, metadata_prefix, **options):
-        try:
-            start = parse_day(from_, "--from") if from_ else None
-            end = parse_day(until, "--until") if until else None
-        except PeriodError as error:
-            raise fail(str(error)) from None
+        start, end = window(from_, until)
         bar = tqdm(desc="Harvesting", unit=" pages", file=sys.stderr, disable=None)
 
         def on_page(progress):
@@ -185,11 +189,7 @@ class Command(BaseCommand):
 
     def ingest_preprint_server(self, server, from_, until, **options):
         """`paperfeed ingest biorxiv|medrxiv [--from D] [--until D]`: harvest the bioRxiv API for one server."""
-        try:
-            start = parse_day(from_, "--from") if from_ else None
-            end = parse_day(until, "--until") if until else None
-        except PeriodError as error:
-            raise fail(str(error)) from None
+        start, end = window(from_, until)
         bar = tqdm(desc="Harvesting", unit=" pages", file=sys.stderr, disable=None)
 
         def on_page(progress):
