@@ -329,3 +329,12 @@ def test_a_paper_page_names_the_public_collections_holding_it(mixer, client):
     shown.public = False
     shown.save()
     assert "In these collections" not in client.get(f"/papers/{MIXER}").content.decode()
+
+
+def test_a_summary_this_sites_summarizer_wrote_is_labelled_as_such(mixer, client):
+    PaperExtras.objects.create(
+        paper=mixer, summary="Mixing tokens is enough.", summary_origin="site", summary_model="local-llama"
+    )
+    page = client.get(f"/papers/{MIXER}").content.decode()
+    assert "Mixing tokens is enough." in page and "(local-llama), for this site." in page
+    assert "Hugging Face’s page of this paper" not in page
