@@ -85,7 +85,9 @@ def test_the_documented_micro_cache_answers_visitors_and_never_gives_a_member_a_
         while upvotes_shown(fetch(DAY_PAGE)[2]) == 0:  # a visitor: when nginx's second is over
             assert time.monotonic() - started < 3, "a visitor still saw the old count after 3 s"
             time.sleep(0.1)
-        assert fetch(DAY_PAGE)[1]["X-Proxy-Cache"] in ("HIT", "REVALIDATED", "EXPIRED")
+        # Any answer from nginx's copy (UPDATING: the stale copy while another request refreshes it, which
+        # proxy_cache_use_stale allows on a loaded machine) — not MISS or BYPASS.
+        assert fetch(DAY_PAGE)[1]["X-Proxy-Cache"] in ("HIT", "REVALIDATED", "EXPIRED", "UPDATING")
 
         # Anonymous reads go to their own web process; members and searches to the other.
         work.stop()
