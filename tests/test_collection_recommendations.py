@@ -115,3 +115,85 @@ def test_the_page_costs_the_same_queries_whatever_the_collections_size(papers):
         assert len(recommended_ids(response)) == 18 - size
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+# --- in digests, for the collections a member chooses ---
+
+
+def choose(client, collection: Collection, chosen: bool = True):
+    return client.post(f"/collections/{collection.pk}/digest", {"in_digest": "on"} if chosen else {})
+
+
+def chosen_names(user) -> list[str]:
+    from paperfeed.community.services.interests import digest_collections
+
+    user.refresh_from_db()
+    return [c.name for c in digest_collections(getattr(user, "interests", None), user)]
+
+
+def test_a_member_puts_a_collection_in_their_digest_from_its_page_and_takes_it_out(papers):
+    ada, bob = member(), member("bob")
+    diffusion = shelf(bob, "Diffusion", "2606.10001")  # bob's, public: ada may follow it in her digest
+    client = signed_in(ada)
+    page = client.get("/users/bob/collections/diffusion").content.decode()
+    assert "Add papers like these to my digest" in page
+    response = choose(client, diffusion)
+    assert response.status_code == 303 and response["Location"] == "/users/bob/collections/diffusion"
+    assert chosen_names(ada) == ["Diffusion"]
+    assert "Take it out of my digest" in client.get("/users/bob/collections/diffusion").content.decode()
+    settings_page = client.get("/digest/settings").content.decode()
+    assert 'Recent papers like the ones in <a href="/users/bob/collections/diffusion">Diffusion</a>' in settings_page
+    assert choose(client, diffusion).status_code == 303  # twice: still once
+    assert chosen_names(ada) == ["Diffusion"]
+    choose(client, diffusion, chosen=False)
+    assert chosen_names(ada) == []
+    assert "Add papers like these to my digest" in client.get("/users/bob/collections/diffusion").content.decode()
+
+
+def test_choosing_a_collection_for_a_digest_is_refused_when_it_should_be(papers):
+    ada, bob = member(), member("bob")
+    secret = shelf(bob, "Secret", "2606.10005", public=False)
+    public = shelf(bob, "Open", "2606.10001")
+    assert choose(signed_in(ada), secret).status_code == 404  # another's private collection: as if it did not exist
+    assert choose(signed_in(ada), Collection(pk=999_999)).status_code == 404
+    response = choose(Client(), public)  # signed out: sign in first, nothing chosen
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/signin")
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(ada)
+    assert choose(strict, public).status_code == 403  # a forged form (no CSRF token)
+    assert chosen_names(ada) == []
+    # At most ten: the eleventh is refused with a message, and nothing changes.
+    for n in range(10):
+        assert choose(signed_in(ada), shelf(ada, f"Shelf {n}", "2606.10001")).status_code == 303
+    refused = choose(signed_in(ada), public)
+    assert refused.status_code == 400 and "already brings papers like 10 collections" in refused.content.decode()
+    assert "Open" not in chosen_names(ada) and len(chosen_names(ada)) == 10
+
+
+def test_a_digest_brings_papers_like_the_chosen_collections_with_reasons(papers):
+    from datetime import UTC, datetime
+
+    from conftest import digest_subscription
+
+    from paperfeed.digests.services.compose import compose_for
+    from paperfeed.digests.services.render import DigestRenderer
+
+    ada, bob = member(), member("bob")
+    subscription = digest_subscription(email="ada@example.org", user=ada, status="active", top_trending=0)
+    now = datetime(2026, 7, 2, 8, 0, tzinfo=UTC)  # the daily digest of the list of 1 July
+    assert compose_for(subscription, now).items_of("like_collections") == []  # nothing chosen: no section
+    diffusion = shelf(bob, "Diffusion", "2606.10001", "2606.10002")
+    choose(signed_in(ada), diffusion)
+    subscription.refresh_from_db()
+    digest = compose_for(subscription, now)
+    section = digest.items_of("like_collections")
+    # 1 July's list holds one paper close to the collection's diffusion papers: the section holds it alone.
+    assert [item.card.paper.arxiv_id for item in section] == ["2606.10003"]
+    assert section[0].reasons[0].startswith("Like “") and section[0].reasons[0].endswith("”, in Diffusion")
+    message = DigestRenderer().message(digest)
+    assert "LIKE YOUR COLLECTIONS" in message.body and ", in Diffusion" in message.body
+    # Bob makes his collection private: it is no longer ada's to follow, and the section goes.
+    Collection.objects.filter(pk=diffusion.pk).update(public=False)
+    subscription.refresh_from_db()
+    assert compose_for(subscription, now).items_of("like_collections") == []
+    assert chosen_names(ada) == []

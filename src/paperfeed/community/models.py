@@ -47,6 +47,12 @@ class Interests(models.Model):
     organizations = models.ManyToManyField(Organization, blank=True, related_name="followers")
     include_keywords = models.JSONField(default=list, blank=True, help_text="Only papers with one of these words.")
     exclude_keywords = models.JSONField(default=list, blank=True, help_text="Never papers with any of these words.")
+    digest_collections = models.ManyToManyField(
+        "Collection",
+        blank=True,
+        related_name="digest_followers",
+        help_text="Collections whose like-papers the member's digest brings (“Like your collections”).",
+    )
 
     class Meta:
         verbose_name_plural = "interests"

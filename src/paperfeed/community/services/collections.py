@@ -151,16 +151,19 @@ def set_paper(user: AbstractBaseUser, collection: Collection, address: str, add:
 
 def visible_collection(collection_id: int, viewer: AbstractBaseUser | AnonymousUser) -> Collection | None:
     """The collection by id if the viewer may see it: public ones to everyone, private ones to their owner."""
-    return _visible(Collection.objects.filter(pk=collection_id), viewer).select_related("owner").first()
+    return visible_collections(Collection.objects.filter(pk=collection_id), viewer).select_related("owner").first()
 
 
 def collection_page(username: str, slug: str, viewer: AbstractBaseUser | AnonymousUser) -> Collection | None:
     """The collection at /users/<username>/collections/<slug>, or None when it does not exist for this viewer."""
     found = Collection.objects.filter(owner__username=username, slug=slug)
-    return _with_paper_counts(_visible(found, viewer)).select_related("owner").first()
+    return _with_paper_counts(visible_collections(found, viewer)).select_related("owner").first()
 
 
-def _visible(collections: QuerySet[Collection], viewer: AbstractBaseUser | AnonymousUser) -> QuerySet[Collection]:
+def visible_collections(
+    collections: QuerySet[Collection], viewer: AbstractBaseUser | AnonymousUser
+) -> QuerySet[Collection]:
+    """Those of `collections` the viewer may see: the one rule of who sees a collection."""
     if viewer.is_authenticated:
         return collections.filter(Q(public=True) | Q(owner=viewer))
     return collections.filter(public=True)

@@ -13,7 +13,8 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 
-from paperfeed.community.models import Interests
+from paperfeed.community.models import Collection, Interests
+from paperfeed.community.services.collections import visible_collections
 from paperfeed.core.search_query import parse_query
 from paperfeed.papers.models import Author, Organization
 
@@ -26,6 +27,7 @@ MAX_AUTHORS = 100
 MAX_ORGANIZATIONS = 50
 MAX_KEYWORDS = 30
 MAX_KEYWORD_CHARS = 100
+MAX_DIGEST_COLLECTIONS = 10
 SEARCH_MODES = ("hybrid", "keyword", "semantic")
 
 # arXiv's archives; a category is an archive, or an archive and a subject class (cs.CL, math.AP, astro-ph.GA).
@@ -295,6 +297,35 @@ def own_interests(user: AbstractBaseUser) -> Interests:
             return Interests.objects.get_or_create(user=user)[0]
     except IntegrityError:  # made by a request racing this one
         return Interests.objects.get(user=user)
+
+
+# --- collections whose like-papers a member's digest brings ---
+
+
+def digest_collections(interests: Interests | None, member: AbstractBaseUser | None) -> list[Collection]:
+    """The collections these interests chose for the digest that their member may still see (a collection made
+    private by its owner since drops out), by name."""
+    if interests is None or interests.pk is None or member is None:
+        return []
+    chosen = visible_collections(interests.digest_collections.all(), member)
+    return list(chosen.select_related("owner").order_by("name", "id"))
+
+
+def choose_for_digest(member: AbstractBaseUser, collection: Collection, chosen: bool) -> None:
+    """Put the collection in the member's digest ("Like your collections") or take it out. The caller checked that
+    the member may see it; at most MAX_DIGEST_COLLECTIONS, refused with PreferenceError beyond."""
+    with transaction.atomic():
+        interests = own_interests(member)
+        if not chosen:
+            interests.digest_collections.remove(collection)
+            return
+        held = interests.digest_collections.exclude(pk=collection.pk).count()
+        if held >= MAX_DIGEST_COLLECTIONS:
+            raise PreferenceError(
+                f"Your digest already brings papers like {MAX_DIGEST_COLLECTIONS} collections, the most it can; "
+                "take one out first (on its page)."
+            )
+        interests.digest_collections.add(collection)
 
 
 def save_choices(interests: Interests, choices: InterestChoices) -> Interests:

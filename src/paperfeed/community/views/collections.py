@@ -11,11 +11,11 @@ from django.urls import path, reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from paperfeed.community.models import Collection
-from paperfeed.community.services import collections
+from paperfeed.community.services import collections, interests
 from paperfeed.community.services.collections import CollectionRefused
 from paperfeed.core.sources.registry import parse_address
 from paperfeed.papers.services.cards import cards_for_ids
-from paperfeed.web import safe_next
+from paperfeed.web import safe_next, sign_in_first
 
 
 def _see_other(url: str) -> HttpResponseRedirect:
@@ -104,7 +104,25 @@ def collection_detail(request: HttpRequest, username: str, slug: str) -> HttpRes
     is_owner = request.user.is_authenticated and request.user.pk == collection.owner_id
     context = {"collection": collection, "cards": cards, "is_owner": is_owner}
     context["may_change"] = is_owner and collections.curating_problem(request.user) is None
+    if request.user.is_authenticated:
+        chosen = interests.digest_collections(getattr(request.user, "interests", None), request.user)
+        context["in_digest"] = collection in chosen
     return render(request, "community/collection.html", context)
+
+
+@require_POST
+def collection_digest(request: HttpRequest, collection_id: int) -> HttpResponse:
+    """Put a collection the member can see in their digest's "Like your collections" section, or take it out."""
+    collection = collections.visible_collection(collection_id, request.user)
+    if collection is None:
+        raise Http404("There is no such collection, or it is private.")
+    if not request.user.is_authenticated:
+        return sign_in_first(request, _collection_url(collection))
+    try:
+        interests.choose_for_digest(request.user, collection, request.POST.get("in_digest") == "on")
+    except interests.PreferenceError as error:
+        return _refused(request, CollectionRefused(str(error)))
+    return _see_other(_collection_url(collection))
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -168,5 +186,6 @@ urlpatterns = [
     path("collections/<int:collection_id>/edit", collection_edit, name="collection-edit"),
     path("collections/<int:collection_id>/delete", collection_delete, name="collection-delete"),
     path("collections/<int:collection_id>/papers", collection_papers, name="collection-papers"),
+    path("collections/<int:collection_id>/digest", collection_digest, name="collection-digest"),
     path("users/<name:username>/collections/<slug:slug>", collection_detail, name="collection"),
 ]

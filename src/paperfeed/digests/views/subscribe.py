@@ -170,6 +170,7 @@ def account_digest(request: HttpRequest) -> HttpResponse:
         "active": active,
         "schedule": prefs.describe_schedule(subscription),
         "unsubscribe_path": _path("unsubscribe", subscription) if active else None,
+        "digest_collections": interests.digest_collections(getattr(user, "interests", None), user),
     }
     return _page(request, "settings.html", context, status=400 if form.errors else 200)
 

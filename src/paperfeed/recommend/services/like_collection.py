@@ -13,7 +13,7 @@ large collection costs no more, the model is fitted on its MAX_PAPERS most recen
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 
 import numpy as np
@@ -99,3 +99,24 @@ def more_like(collection: Collection, limit: int = LIMIT, model: str = MODEL_NAM
     cards = {card.paper.id: card for card in cards_for_ids([pid for pid, _, _, _ in ranked])}
     result.items = [ranking.Recommendation(cards[pid], reason, s) for pid, reason, s, _ in ranked if pid in cards]
     return result
+
+
+def digest_picks(
+    recommender: ranking.DigestRecommender,
+    collection: Collection,
+    current: training.CurrentModel | None,
+    exclude_ids: set[int],
+    since: date | None,
+    limit: int,
+    filters: ranking.HardFilters,
+) -> list[tuple[int, ranking.Reason]]:
+    """(paper id, reason) of the `limit` papers listed on or after `since` most like the collection's (its model
+    `current`, see collection_model), for a digest's "Like your collections" section: as For you's section ranks
+    a member's papers (DigestRecommender.rank_window), each reason naming the nearest paper and the collection."""
+    if current is None:
+        return []
+
+    def explain(positive: Positive) -> ranking.Reason:
+        return replace(like_reason(positive), tail=f", in {collection.name}")
+
+    return recommender.rank_window(current, exclude_ids, since, limit, filters, explain)

@@ -550,6 +550,22 @@ class DigestRecommender:
         current = self._current[user_id]
         if current is None:
             return []
+        return self.rank_window(current, exclude_ids, since, limit, filters)
+
+    def rank_window(
+        self,
+        current: training.CurrentModel,
+        exclude_ids: Iterable[int],
+        since: date | None,
+        limit: int,
+        filters: HardFilters,
+        explain: Callable[[Positive], Reason] | None = None,
+    ) -> list[tuple[int, Reason]]:
+        """(paper id, reason) of the `limit` papers listed on or after `since` that `current` ranks best, left out
+        `exclude_ids` and the papers the model was fitted on, under `filters`, and close enough to one of its
+        positives (DIGEST_MIN_SIMILARITY); `explain` words the reason (reason_for)."""
+        if limit <= 0:
+            return []
         pool = self.pool
         window = pool.newer_than(since)
         if window == 0:
@@ -570,7 +586,7 @@ class DigestRecommender:
             chosen.append(int(index))
             if len(chosen) >= limit:
                 break
-        found = _explained(current, pool, scores, np.array(chosen, dtype=np.int64))
+        found = _explained(current, pool, scores, np.array(chosen, dtype=np.int64), explain)
         return [(pid, reason) for pid, reason, _, similarity in found if similarity >= DIGEST_MIN_SIMILARITY]
 
 

@@ -4,6 +4,7 @@
 from paperfeed.digests.services.sections.base import Chosen, Reader, Section
 from paperfeed.digests.services.sections.for_you import ForYou
 from paperfeed.digests.services.sections.interests import Interests
+from paperfeed.digests.services.sections.like_collections import LikeCollections
 from paperfeed.digests.services.sections.most_discussed import MostDiscussed
 from paperfeed.digests.services.sections.trending import Trending
 
@@ -12,6 +13,7 @@ SECTIONS: tuple[Section, ...] = (
     Interests(),
     MostDiscussed(),
     ForYou(),
+    LikeCollections(),
 )
 
 __all__ = ["SECTIONS", "Chosen", "Reader", "Section"]
