@@ -316,3 +316,24 @@ def test_dry_run_posts_and_records_nothing(corpus, receiver):
 def test_a_site_without_webhooks_says_nothing_about_chat(corpus, receiver):
     status, out, _ = send("--now", MORNING)
     assert status == 0 and "Chat" not in out
+
+
+@pytest.mark.django_db
+def test_the_documented_verifier_and_schema_match_what_is_sent(corpus, receiver):
+    from pathlib import Path
+
+    docs = (Path(__file__).parent.parent / "docs" / "webhooks.md").read_text()
+    verifier = re.search(r"```python\n(.*?)```", docs, re.S)[1]
+    assert len(verifier.strip().splitlines()) <= 5
+    namespace: dict = {}
+    exec(verifier, namespace)  # noqa: S102 - the documentation's own snippet
+    webhook = hook(ada(), receiver, "/json", kind="json")
+    send("--now", MORNING)
+    [request] = receiver.requests_to("/json")
+    assert namespace["verified"](webhook.secret, request.body, request.headers["X-Paperfeed-Signature"])
+    assert not namespace["verified"]("another secret", request.body, request.headers["X-Paperfeed-Signature"])
+    documented = json.loads(re.search(r"```json\n(.*?)```", docs, re.S)[1])
+    body = json.loads(request.body)
+    assert set(documented) == set(body)
+    assert set(documented["sections"][0]) == set(body["sections"][0])
+    assert set(documented["sections"][0]["papers"][0]) == set(body["sections"][0]["papers"][0])
