@@ -141,6 +141,18 @@ SETTINGS: tuple[Setting, ...] = (
         "longer each time (8 attempts, at most 6 hours apart); a message whose link has expired is dropped.",
     ),
     Setting(
+        "PAPERFEED_WEBHOOK_TIMEOUT_SECONDS",
+        "10",
+        "How long a chat delivery (Slack, Mattermost, Discord, JSON webhook) waits for the receiver to connect and "
+        "answer; a receiver that takes longer is tried again by the next `paperfeed digest send`.",
+    ),
+    Setting(
+        "PAPERFEED_WEBHOOK_ALLOW_LOOPBACK",
+        "0",
+        "1 lets webhooks post to http(s)://127.0.0.1, localhost and [::1] (tests, a laptop). Off, as on any real "
+        "site, webhooks go to https:// addresses that resolve to public internet addresses only.",
+    ),
+    Setting(
         "PAPERFEED_TRUSTED_PROXIES",
         "0",
         "How many reverse proxies (nginx, Caddy…) stand in front of the site and add to X-Forwarded-For; the "

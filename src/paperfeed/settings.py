@@ -139,6 +139,8 @@ except config.EmailUrlError as error:
 # A message the mail server refused is tried again after this many seconds, then 4 times longer each time.
 PAPERFEED_MAIL_RETRY_SECONDS = config.env_number("PAPERFEED_MAIL_RETRY_SECONDS", 60, minimum=1)
 DEFAULT_FROM_EMAIL = SERVER_EMAIL = config.env("PAPERFEED_EMAIL_FROM") or "paperfeed <noreply@localhost>"
+PAPERFEED_WEBHOOK_TIMEOUT_SECONDS = config.env_number("PAPERFEED_WEBHOOK_TIMEOUT_SECONDS", 10)
+PAPERFEED_WEBHOOK_ALLOW_LOOPBACK = config.env_bool("PAPERFEED_WEBHOOK_ALLOW_LOOPBACK", False)
 PAPERFEED_TRUSTED_PROXIES = int(config.env_number("PAPERFEED_TRUSTED_PROXIES", 0, minimum=0))
 PAPERFEED_SITE_URL = (config.env("PAPERFEED_SITE_URL") or "http://127.0.0.1:8000").rstrip("/")
 # HSTS covers this host only: a paperfeed site usually lives on a subdomain of a domain whose other hosts it does

@@ -1,8 +1,9 @@
-"""Admin pages for digest subscriptions (find, filter, fix an address's status) and the send log (read-only)."""
+"""Admin pages for digest subscriptions (find, filter, fix an address's status), the send logs (read-only) and
+chat webhooks (find one, see why it is paused; the secret is never shown here)."""
 
 from django.contrib import admin
 
-from paperfeed.digests.models import Delivery, Subscription
+from paperfeed.digests.models import Delivery, Subscription, Webhook, WebhookDelivery
 
 
 @admin.register(Subscription)
@@ -36,3 +37,23 @@ class DeliveryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(Webhook)
+class WebhookAdmin(admin.ModelAdmin):
+    list_display = ["id", "owner", "kind", "content", "schedule", "status", "created_at"]
+    list_filter = ["kind", "content", "status"]
+    search_fields = ["owner__username", "label"]
+    list_select_related = ["owner"]
+    raw_id_fields = ["owner"]
+    exclude = ["secret"]
+    readonly_fields = ["uid", "paused_at", "last_error", "last_error_at", "last_test_at", "last_test_result"]
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(DeliveryAdmin):
+    """The chat send log, written by `paperfeed digest send` only."""
+
+    list_display = ["webhook", "key", "status", "paper_count", "claimed_at", "sent_at"]
+    search_fields = ["webhook__owner__username", "key"]
+    list_select_related = ["webhook"]

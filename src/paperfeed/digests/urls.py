@@ -1,8 +1,9 @@
 from django.urls import include, path
 
-from paperfeed.digests.views import preview, subscribe
+from paperfeed.digests.views import chat, preview, subscribe
 
 urlpatterns = [
     path("", include(subscribe.urlpatterns)),
     path("", include(preview.urlpatterns)),
+    path("", include(chat.urlpatterns)),
 ]

@@ -1,7 +1,8 @@
 """paperfeed digest send|preview: send every due email digest exactly once, or show one without sending it.
 
-`send` exits 0 when every due digest was sent (or had nothing new), 1 when some could not be sent (the mail server
-went away, or refused an address), 2 on a usage error. Run it from cron every 15 minutes (docs/operations.md).
+`send` also posts every due chat delivery (webhooks: services/chat.py). It exits 0 when every due digest was sent (or
+had nothing new), 1 when some could not be sent (the mail server went away or refused an address, a receiver was
+away or refused a webhook), 2 on a usage error. Run it from cron every 15 minutes (docs/operations.md).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from paperfeed.digests.models import Subscription
-from paperfeed.digests.services import sending
+from paperfeed.digests.services import chat, sending
 
 NOT_ALL_SENT = 1
 
@@ -73,13 +74,25 @@ class Command(BaseCommand):
             summary = sending.send_due(
                 moment, frequency=frequency, dry_run=dry_run, report=report, should_stop=lambda: bool(stop_requested)
             )
+            # Then the chat deliveries (docs/webhooks.md), with the same guarantees; said only on sites that have any.
+            posted = None
+            if chat.has_webhooks():
+                posted = chat.send_due(
+                    moment,
+                    frequency=frequency,
+                    dry_run=dry_run,
+                    report=report,
+                    should_stop=lambda: bool(stop_requested),
+                )
         finally:
             if previous is not None:
                 signal.signal(signal.SIGTERM, previous)
-        for problem in summary.problems:
+        for problem in summary.problems + (posted.problems if posted else []):
             self.stderr.write(problem)
         self.stdout.write(summary.describe())
-        if not summary.ok:
+        if posted is not None:
+            self.stdout.write(posted.describe())
+        if not summary.ok or (posted is not None and not posted.ok):
             raise SystemExit(NOT_ALL_SENT)
 
     def preview(self, email: str, now: str | None, output: Path | None, html: bool, **options) -> None:
