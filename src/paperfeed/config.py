@@ -89,6 +89,16 @@ SETTINGS: tuple[Setting, ...] = (
         "The bioRxiv API, for `paperfeed ingest biorxiv` and `paperfeed ingest medrxiv`.",
     ),
     Setting(
+        "PAPERFEED_ZOTERO_API_URL",
+        "https://api.zotero.org",
+        "The Zotero Web API (v3), for the live sync of the Zotero libraries members link to their For you.",
+    ),
+    Setting(
+        "PAPERFEED_ZOTERO_SYNC_MINUTES",
+        "30",
+        "The worker asks Zotero for what changed in each linked library this often (sooner after a link is saved).",
+    ),
+    Setting(
         "PAPERFEED_SUMMARY_URL",
         "(none: no summaries written here)",
         "An OpenAI-compatible chat endpoint's base, such as http://127.0.0.1:8080/v1 (llama.cpp, vLLM, Ollama): "

@@ -114,6 +114,8 @@ PAPERFEED_GITHUB_API_URL = config.env("PAPERFEED_GITHUB_API_URL") or "https://ap
 PAPERFEED_GITHUB_TOKEN = config.env("PAPERFEED_GITHUB_TOKEN")
 PAPERFEED_REFRESH_HOURS = config.env_number("PAPERFEED_REFRESH_HOURS", 24)
 PAPERFEED_REFRESH_DAYS = config.env_number("PAPERFEED_REFRESH_DAYS", 30)
+PAPERFEED_ZOTERO_API_URL = (config.env("PAPERFEED_ZOTERO_API_URL") or "https://api.zotero.org").rstrip("/")
+PAPERFEED_ZOTERO_SYNC_MINUTES = config.env_number("PAPERFEED_ZOTERO_SYNC_MINUTES", 30)
 PAPERFEED_THUMBNAILS = (config.env("PAPERFEED_THUMBNAILS") or "on").lower()
 if PAPERFEED_THUMBNAILS not in ("on", "huggingface", "off"):
     raise SystemExit(f"PAPERFEED_THUMBNAILS={PAPERFEED_THUMBNAILS!r}: use on, huggingface or off")

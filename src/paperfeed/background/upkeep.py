@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from functools import cache
 
-from paperfeed.background import summaries, thumbnails
+from paperfeed.background import summaries, thumbnails, zotero
 from paperfeed.background.queue import enqueue_once, task
 from paperfeed.core.embedder import MiniLMEmbedder, ModelError
 from paperfeed.papers.retrieval import sync_keyword_index
@@ -42,6 +42,7 @@ def request() -> bool:
 def upkeep() -> str:
     summaries.request()  # a task of its own, so that a slow summarizer never holds up indexing
     thumbnails.request()
+    zotero.request()  # the linked Zotero libraries that are due a sync
     done = []
     keyword = sync_keyword_index()
     if keyword.papers:

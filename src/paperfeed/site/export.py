@@ -29,6 +29,7 @@ from paperfeed.community.models import (
 from paperfeed.digests.models import Subscription
 from paperfeed.papers.models import DailyEntry, Vote
 from paperfeed.recommend.models import Dismissal, LibraryItem
+from paperfeed.recommend.services.zotero import exported_links
 
 FORMAT = "paperfeed user data"
 VERSION = 3  # 2: "interests" on their own (followed authors, categories, …), no longer inside "digest"
@@ -94,6 +95,7 @@ def user_data(user: AbstractBaseUser, site_url: str) -> dict[str, Any]:
             .order_by("imported_at", "id")
             .values("title", "authors", "year", "doi", "arxiv_id", "source_format", "source_key", "imported_at")
         ),
+        "zotero_links": exported_links(user),  # without their API keys
         "not_interested": [
             {**_paper(dismissal.paper, site_url), "at": dismissal.at}
             for dismissal in Dismissal.objects.filter(user=user).select_related("paper").order_by("at", "id")

@@ -200,14 +200,25 @@ def import_library(user, data: bytes, filename: str = "") -> ImportReport:
 
 
 def library_size(user) -> dict[str, int]:
-    """How many items the user's library holds, matched to papers and not."""
+    """How many items the user's library holds, matched to papers and not, and how many of them Zotero links keep
+    in step (the others are the ones "remove your library" removes)."""
     items = LibraryItem.objects.filter(user=user)
     total = items.count()
     matched = items.filter(paper__isnull=False).count()
-    return {"total": total, "matched": matched, "unmatched": total - matched}
+    synced = items.filter(zotero_link__isnull=False).count()
+    return {
+        "total": total,
+        "matched": matched,
+        "unmatched": total - matched,
+        "synced": synced,
+        "removable": total - synced,
+    }
 
 
 def clear_library(user) -> int:
-    """Remove every imported library item of the user (their upvotes and collections stay); returns how many."""
-    deleted, _ = LibraryItem.objects.filter(user=user).delete()
+    """Remove the user's imported library items (their upvotes and collections stay); returns how many.
+
+    Items a Zotero link keeps in step stay: the sync would not bring them back (it reads only what changes), so they
+    go with their link (services/zotero.py)."""
+    deleted, _ = LibraryItem.objects.filter(user=user, zotero_link__isnull=True).delete()
     return deleted
