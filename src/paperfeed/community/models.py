@@ -8,6 +8,8 @@ Votes and submissions live with the papers (papers.Vote, papers.DailyEntry) beca
 
 from __future__ import annotations
 
+import secrets
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -72,6 +74,11 @@ class Group(models.Model):
         return self.name
 
 
+def new_feed_token() -> str:
+    """A member's secret for the address of their group's activity feed."""
+    return secrets.token_urlsafe(24)
+
+
 class Membership(models.Model):
     """A member of a group and their role. Owners manage members and roles; editors add to the group's collections
     and pin the week's reading; members read and discuss."""
@@ -87,7 +94,7 @@ class Membership(models.Model):
     joined_at = models.DateTimeField(default=timezone.now)
     # The secret in this member's address of the group's activity feed (feed readers have no session); it goes
     # with the membership, so a member who leaves (or is removed) loses the feed.
-    feed_token = models.CharField(max_length=64, unique=True)
+    feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["group", "user"], name="membership_once")]

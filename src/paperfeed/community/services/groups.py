@@ -109,10 +109,6 @@ def members(group: Group) -> list[Membership]:
 # --- making a group ---
 
 
-def _new_feed_token() -> str:
-    return secrets.token_urlsafe(24)
-
-
 def _clean(name: str, description: str) -> tuple[str, str]:
     name, description = " ".join(name.split()), description.replace("\r\n", "\n").strip()
     if not name:
@@ -148,7 +144,7 @@ def create_group(user: AbstractBaseUser, name: str, description: str = "") -> Gr
         try:
             with transaction.atomic():
                 group = Group.objects.create(name=name, slug=slug, description=description, created_by=user)
-                Membership.objects.create(group=group, user=user, role=Role.OWNER, feed_token=_new_feed_token())
+                Membership.objects.create(group=group, user=user, role=Role.OWNER)
                 return group
         except IntegrityError:
             continue  # the same slug made at the same moment by another request: take the next one
@@ -259,9 +255,7 @@ def accept(user: AbstractBaseUser, token: str) -> Membership:
         )
         if claimed != 1:
             raise InvitationInvalid("This invitation was already used. Ask the group's owner for a new one.", 410)
-        return Membership.objects.create(
-            group=invitation.group, user=user, role=invitation.role, feed_token=_new_feed_token()
-        )
+        return Membership.objects.create(group=invitation.group, user=user, role=invitation.role)
 
 
 def pending_invitations(group: Group) -> list[Invitation]:
