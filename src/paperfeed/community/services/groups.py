@@ -248,14 +248,21 @@ def accept(user: AbstractBaseUser, token: str) -> Membership:
     if existing is not None:
         return existing
     now = timezone.now()
-    with transaction.atomic():
-        # Claimed by a conditional update: of two requests with the same link, one joins and the other is told.
-        claimed = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True, expires_at__gt=now).update(
-            used_at=now, used_by=user
-        )
-        if claimed != 1:
-            raise InvitationInvalid("This invitation was already used. Ask the group's owner for a new one.", 410)
-        return Membership.objects.create(group=invitation.group, user=user, role=invitation.role)
+    try:
+        with transaction.atomic():
+            # Claimed by a conditional update: of two requests with the same link, one joins and the other is told.
+            claimed = Invitation.objects.filter(pk=invitation.pk, used_at__isnull=True, expires_at__gt=now).update(
+                used_at=now, used_by=user
+            )
+            if claimed != 1:
+                raise InvitationInvalid("This invitation was already used. Ask the group's owner for a new one.", 410)
+            return Membership.objects.create(group=invitation.group, user=user, role=invitation.role)
+    except IntegrityError:
+        # They joined by another invitation at the same moment: that membership stands, this invitation stays unused.
+        existing = membership(user, invitation.group)
+        if existing is None:
+            raise
+        return existing
 
 
 def pending_invitations(group: Group) -> list[Invitation]:
