@@ -1,5 +1,5 @@
-"""The moderators' side: profiles and bans, comments to hide, collections, authorship claims to decide, and the
-changes people made to papers' links."""
+"""The moderators' side: profiles and bans, comments to hide, collections, reading groups, authorship claims to
+decide, and the changes people made to papers' links."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from paperfeed.community.models import (
     Collection,
     CollectionItem,
     Comment,
+    Group,
     Interests,
     LinkChange,
+    Membership,
     Profile,
 )
 from paperfeed.community.services import moderation, people
@@ -103,15 +105,15 @@ class InterestsAdmin(admin.ModelAdmin):
 
 @admin.register(Comment)
 class CommentAdmin(admin.ModelAdmin):
-    list_display = ["excerpt", "author", "paper", "created_at", "hidden"]
+    list_display = ["excerpt", "author", "paper", "group", "created_at", "hidden"]
     list_filter = ["hidden", "created_at"]
     search_fields = ["body", "author__username", "paper__external_id"]
     raw_id_fields = ["paper", "author", "parent"]
-    list_select_related = ["author", "paper"]
+    list_select_related = ["author", "paper", "group"]
     date_hierarchy = "created_at"
     # Moderators hide comments; they do not rewrite them (and body_html must stay the rendering of body).
-    readonly_fields = ["paper", "author", "parent", "body", "body_html", "created_at", "edited_at"]
-    fields = ["paper", "author", "parent", "body", "created_at", "edited_at", "hidden"]
+    readonly_fields = ["paper", "author", "parent", "group", "body", "body_html", "created_at", "edited_at"]
+    fields = ["paper", "author", "parent", "group", "body", "created_at", "edited_at", "hidden"]
     actions = ["hide_comments", "show_comments"]
     show_full_result_count = False
 
@@ -144,12 +146,30 @@ class CollectionItemInline(admin.TabularInline):
 
 @admin.register(Collection)
 class CollectionAdmin(admin.ModelAdmin):
-    list_display = ["name", "owner", "public", "created_at"]
+    list_display = ["name", "owner", "group", "public", "created_at"]
     list_filter = ["public"]
     search_fields = ["name", "owner__username"]
-    raw_id_fields = ["owner"]
-    list_select_related = ["owner"]
+    raw_id_fields = ["owner", "group"]
+    list_select_related = ["owner", "group"]
     inlines = [CollectionItemInline]
+
+
+# --- reading groups ---
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    raw_id_fields = ["user"]
+    exclude = ["feed_token"]  # a member's secret
+    extra = 0
+
+
+@admin.register(Group)
+class GroupAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "created_by", "created_at"]
+    search_fields = ["name", "slug"]
+    raw_id_fields = ["created_by"]
+    inlines = [MembershipInline]
 
 
 # --- authorship claims ---

@@ -1,10 +1,14 @@
 """What people add: profiles, comments, collections, authorship claims, link changes, the counters that rate-limit
-them, and each member's private reading: notes, read marks and a reading queue.
+them, each member's private reading (notes, read marks and a reading queue), and reading groups (members with
+roles, invitations, the weekly pin; a group's collections and private discussion are Collections and Comments that
+name it).
 
 Votes and submissions live with the papers (papers.Vote, papers.DailyEntry) because lists and rankings read them.
 """
 
 from __future__ import annotations
+
+import secrets
 
 from django.conf import settings
 from django.db import models
@@ -61,6 +65,88 @@ class Interests(models.Model):
         return f"interests of {self.user or 'an email subscriber'}"
 
 
+class Group(models.Model):
+    """A reading group: members with roles, its own collections and a private discussion under each paper."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="groups_created"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def new_feed_token() -> str:
+    """A member's secret for the address of their group's activity feed."""
+    return secrets.token_urlsafe(24)
+
+
+class Membership(models.Model):
+    """A member of a group and their role. Owners manage members and roles; editors add to the group's collections
+    and pin the week's reading; members read and discuss."""
+
+    class Role(models.TextChoices):
+        OWNER = "owner"
+        EDITOR = "editor"
+        MEMBER = "member"
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    joined_at = models.DateTimeField(default=timezone.now)
+    # The secret in this member's address of the group's activity feed (feed readers have no session); it goes
+    # with the membership, so a member who leaves (or is removed) loses the feed.
+    feed_token = models.CharField(max_length=64, unique=True, default=new_feed_token)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "user"], name="membership_once")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.group} ({self.role})"
+
+
+class Invitation(models.Model):
+    """A one-time invitation to a group, by link or by email; only a hash of its token is kept."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True, help_text="SHA-256 of the token in the link, in hex.")
+    email = models.EmailField(blank=True, help_text="Where the link was sent; empty for an invitation by link.")
+    role = models.CharField(max_length=16, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="invitations_made"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    used_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations_used"
+    )
+
+    def __str__(self) -> str:
+        return f"invitation to {self.group} as {self.role}"
+
+
+class WeeklyPin(models.Model):
+    """A group's "this week's reading": one paper (and a note) per group per ISO week, kept as its history."""
+
+    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="pins")
+    week = models.DateField(help_text="The Monday of the ISO week.")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="group_pins")
+    note = models.TextField(blank=True)
+    pinned_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    pinned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["group", "week"], name="weekly_pin_once")]
+
+    def __str__(self) -> str:
+        return f"{self.group}: {self.paper_id} in the week of {self.week}"
+
+
 class Comment(models.Model):
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="comments")
@@ -71,6 +157,8 @@ class Comment(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     edited_at = models.DateTimeField(null=True, blank=True)
     hidden = models.BooleanField(default=False, help_text="Hidden by a moderator: shown nowhere, counted nowhere.")
+    # A group's private discussion: shown to its members only, counted nowhere public. None: a public comment.
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="comments")
 
     class Meta:
         indexes = [models.Index(fields=["paper", "created_at"], name="comment_paper_created")]
@@ -87,6 +175,8 @@ class Collection(models.Model):
     public = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now)
     papers = models.ManyToManyField(Paper, through="CollectionItem", related_name="collections")
+    # A group's shared collection: its editors and owners add to it, its members alone see it (never public).
+    group = models.ForeignKey(Group, null=True, blank=True, on_delete=models.CASCADE, related_name="collections")
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["owner", "slug"], name="collection_unique_slug")]
@@ -99,6 +189,10 @@ class CollectionItem(models.Model):
     collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="items")
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="collection_items")
     added_at = models.DateTimeField(default=timezone.now)
+    # Who added it: a group's page shows its members' additions to the group's collections.
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["collection", "paper"], name="collection_item_once")]

@@ -4,6 +4,7 @@ from paperfeed.community.views import (
     accounts,
     collections,
     comments,
+    groups,
     links,
     people,
     profiles,
@@ -22,4 +23,5 @@ urlpatterns = [
     path("", include(people.urlpatterns)),
     path("", include(profiles.urlpatterns)),
     path("", include(reading.urlpatterns)),
+    path("", include(groups.urlpatterns)),
 ]

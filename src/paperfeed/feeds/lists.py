@@ -15,8 +15,8 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from paperfeed.community.models import Collection, CollectionItem
-from paperfeed.community.services import collections, people
+from paperfeed.community.models import Collection, CollectionItem, Group, Membership
+from paperfeed.community.services import collections, groups, people
 from paperfeed.core.periods import Period
 from paperfeed.papers.models import Author, Organization, Paper
 from paperfeed.papers.retrieval import Filters, SearchRequest
@@ -34,6 +34,15 @@ CATEGORY = re.compile(r"[a-z][a-z-]*(\.[A-Za-z][A-Za-z-]*)?")
 class FeedItem:
     card: PaperCard
     when: date | datetime | None  # the item's date: the day it was listed (or published), or added to a collection
+
+
+@dataclass(frozen=True)
+class ActivityItem(FeedItem):
+    """Something a group's member did to a paper: upvoted it, or added it to one of the group's collections."""
+
+    who: str = ""
+    what: str = ""  # "upvoted", "added to <collection>"
+    key: str = ""  # unique in the group's activity
 
 
 def _dated(cards: list[PaperCard]) -> list[FeedItem]:
@@ -96,3 +105,26 @@ def collection_items(collection: Collection) -> list[FeedItem]:
 def viewable_collection(username: str, slug: str, viewer: AbstractBaseUser | AnonymousUser) -> Collection | None:
     """The collection for a download: public ones for anyone, private ones for their owner only."""
     return collections.collection_page(username, slug, viewer)
+
+
+def group_member_by_feed_token(slug: str, token: str) -> Membership | None:
+    """The member whose secret feed address this is (feed readers have no session); None for a wrong token, a
+    revoked one (the member left) or another group's."""
+    return groups.member_by_feed_token(slug, token)
+
+
+def group_activity_items(group: Group) -> list[ActivityItem]:
+    """The group's members' latest votes and additions to its collections, newest first, as the group page shows."""
+    entries = list(groups.activity(group, 1, FEED_SIZE).object_list)
+    cards = {card.paper.id: card for card in cards_for_ids([entry.paper.id for entry in entries])}
+    return [
+        ActivityItem(
+            cards[entry.paper.id],
+            entry.at,
+            who=entry.username,
+            what="upvoted" if entry.kind == "vote" else f"added to {entry.collection_name}",
+            key=f"group-{group.pk}-{entry.key}",
+        )
+        for entry in entries
+        if entry.paper.id in cards
+    ]

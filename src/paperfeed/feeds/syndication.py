@@ -249,3 +249,32 @@ class CollectionFeed(PaperFeed):
         link = reverse("collection", args=[owner, found.slug])
         title = f"{found.name} — a collection by @{owner}"
         return Channel(title, description, link, lists.collection_items(found), request.get_full_path())
+
+
+class GroupActivityFeed(PaperFeed):
+    """A reading group's activity, for its members only: the address holds the member's secret feed token (feed
+    readers have no session). A wrong token, a revoked one or another group's is a 404, as for a missing group."""
+
+    item_guid_is_permalink = False
+
+    def __call__(self, request: HttpRequest, *args, **kwargs):
+        response = super().__call__(request, *args, **kwargs)
+        response["Cache-Control"] = "private, no-cache"  # one member's address: no shared cache keeps it
+        return response
+
+    def channel(self, request: HttpRequest, slug: str = "", token: str = "", **kwargs) -> Channel:
+        found = lists.group_member_by_feed_token(slug, token)
+        if found is None:
+            raise Http404("There is no such group, or this feed address is not (or no longer) valid.")
+        group = found.group
+        description = f"What the members of {group.name} upvoted and added to its collections, newest first."
+        link = reverse("group", args=[group.slug])
+        title = f"{group.name} — the members' activity"
+        return Channel(title, description, link, lists.group_activity_items(group), request.path)
+
+    def item_title(self, item) -> str:
+        return self._text(f"@{item.who} {item.what}: {item.card.paper.title}")
+
+    def item_guid(self, item) -> str:
+        # An activity, not a paper: the same paper upvoted by two members is two entries.
+        return f"urn:paperfeed:{item.key}"

@@ -42,6 +42,7 @@ category = _formats(syndication.CategoryFeed)
 organization = _formats(syndication.OrganizationFeed)
 author = _formats(syndication.AuthorFeed)
 collection = _formats(syndication.CollectionFeed)
+group_activity = _formats(syndication.GroupActivityFeed)
 
 urlpatterns = [
     path("feeds/daily.<feed:format>", daily, name="feed-daily"),
@@ -54,4 +55,6 @@ urlpatterns = [
     path("users/<name:username>/collections/<name:slug>/feed.<feed:format>", collection, name="feed-collection"),
     path("users/<name:username>/collections/<name:slug>.bib", views.collection_bibtex, name="collection-bibtex"),
     path("papers/<path:address>.bib", views.paper_bibtex, name="paper-bibtex"),
+    # Atom only: a group's private activity, at an address holding the member's secret feed token
+    path("groups/<slug:slug>/feed/<str:token>.atom", group_activity, {"format": "atom"}, name="feed-group"),
 ]

@@ -1,6 +1,7 @@
 """A member's own data as one JSON document: account, profile, votes, comments, submissions, collections, author
-claims, interests, digest subscription, API token names, private notes, read marks and reading queue — what they
-gave the site, to keep or take elsewhere.
+claims, interests, digest subscription, API token names, private notes, read marks and reading queue, and the
+reading groups they are in — what they gave the site, to keep or take elsewhere. Of groups, only their own
+memberships and their own comments: nothing of other members, and nothing of a group they are not in.
 
 Only this user's rows are read. Secrets are never included: no password hash, no API token values, no session.
 """
@@ -21,6 +22,7 @@ from paperfeed.community.models import (
     CollectionItem,
     Comment,
     Interests,
+    Membership,
     Note,
     Profile,
     QueueEntry,
@@ -32,8 +34,9 @@ from paperfeed.recommend.models import Dismissal, LibraryItem
 from paperfeed.recommend.services.zotero import exported_links
 
 FORMAT = "paperfeed user data"
-VERSION = 3  # 2: "interests" on their own (followed authors, categories, …), no longer inside "digest"
+VERSION = 4  # 2: "interests" on their own (followed authors, categories, …), no longer inside "digest"
 # 3: "notes", "read" and "queue": a member's private reading
+# 4: "groups" (memberships), and each comment's "group" (a group's private discussion)
 # The fields of an API token that are safe to show its owner again; anything else (the secret, its hash) stays.
 TOKEN_FIELDS = ("name", "created_at", "last_used_at")
 
@@ -113,6 +116,16 @@ def user_data(user: AbstractBaseUser, site_url: str) -> dict[str, Any]:
             {**_paper(mark.paper, site_url), "read_at": mark.read_at}
             for mark in ReadMark.objects.filter(user=user).select_related("paper").order_by("read_at", "id")
         ],
+        "groups": [
+            {
+                "name": m.group.name,
+                "slug": m.group.slug,
+                "role": m.role,
+                "joined_at": m.joined_at,
+                "url": site_url + reverse("group", args=[m.group.slug]),
+            }
+            for m in Membership.objects.filter(user=user).select_related("group").order_by("joined_at", "id")
+        ],
         "queue": [  # in reading order: the oldest first
             {**_paper(entry.paper, site_url), "added_at": entry.added_at}
             for entry in QueueEntry.objects.filter(user=user).select_related("paper").order_by("added_at", "id")
@@ -133,11 +146,16 @@ def _profile(user: AbstractBaseUser) -> dict[str, Any] | None:
 
 
 def _comments(user: AbstractBaseUser, site_url: str) -> list[dict[str, Any]]:
-    comments = Comment.objects.filter(author=user).select_related("paper").order_by("created_at", "id")
+    comments = Comment.objects.filter(author=user).select_related("paper", "group").order_by("created_at", "id")
+    groups = set(Membership.objects.filter(user=user).values_list("group_id", flat=True))
     return [
         {
             "id": comment.id,
             "paper": _paper(comment.paper, site_url),
+            # A group's private comment names its group while they are in it; of a group they left, only that
+            # it was private (their words are theirs, the group's name no longer is).
+            "private_to_group": comment.group_id is not None,
+            "group": comment.group.slug if comment.group_id in groups else None,
             "reply_to": comment.parent_id,
             "body": comment.body,  # the Markdown as written; "" when deleted but kept for its replies
             "created_at": comment.created_at,
@@ -149,7 +167,8 @@ def _comments(user: AbstractBaseUser, site_url: str) -> list[dict[str, Any]]:
 
 
 def _collections(user: AbstractBaseUser, site_url: str) -> list[dict[str, Any]]:
-    owned = list(Collection.objects.filter(owner=user).order_by("created_at", "id"))
+    # Their own collections; a group's collections (even those they made) are the group's.
+    owned = list(Collection.objects.filter(owner=user, group__isnull=True).order_by("created_at", "id"))
     items: dict[int, list[dict[str, Any]]] = {c.id: [] for c in owned}
     rows = CollectionItem.objects.filter(collection__in=owned).select_related("paper").order_by("added_at", "id")
     for item in rows:

@@ -98,6 +98,8 @@ def paper_detail(request: HttpRequest, address: str) -> HttpResponse:
             "similar": cards_for_ids(similar_papers(paper.id) or []),
             "people": people.paper_people(paper, request.user),
             "discussion": comment_threads.discussion(paper, request.user),
+            # The private discussions of the viewer's groups: theirs alone, never anyone else's.
+            "group_discussions": comment_threads.group_discussions(paper, request.user),
             "comment_max_chars": MAX_COMMENT_CHARS,
             "save_panel": saved_collections.save_panel(request.user, paper),
             "collections_holding": holding,

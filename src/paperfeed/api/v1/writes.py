@@ -224,7 +224,7 @@ def _set_paper(request: HttpRequest, collection_id: int, arxiv_id: str, add: boo
             f"“{arxiv_id[:64]}” is not a paper id: write an arXiv id like 2503.11731, or source:id.",
             {"parameter": "arxiv_id"},
         )
-    found = _owned_collection(request, collection_id)
+    found = _visible_collection(request, collection_id)  # set_paper says who may change its papers
     paper = _curate(saved.set_paper, user_of(request), found, str(parsed), add=add)
     return {"collection": found.id, "id": paper.address, "arxiv_id": paper.arxiv_id, "in_collection": add}
 

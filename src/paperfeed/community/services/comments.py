@@ -1,4 +1,8 @@
-"""Discussions under papers: posting, replying (one level deep), editing, deleting, and the threads a page shows."""
+"""Discussions under papers: posting, replying (one level deep), editing, deleting, and the threads a page shows.
+
+A comment is public, or belongs to a reading group's private discussion (`Comment.group`): such a comment is shown
+to the group's members only and counted nowhere public. Who may see a comment is decided here, once: `visible_to`
+for one comment, `visible_comments` as a queryset filter, `public_comments` for what everyone sees."""
 
 from __future__ import annotations
 
@@ -7,12 +11,12 @@ from datetime import timedelta
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db import transaction
-from django.db.models import Count, Expression
+from django.db.models import Count, Expression, Q, QuerySet
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from paperfeed.community.models import Comment
-from paperfeed.community.services import throttle
+from paperfeed.community.models import Comment, Group
+from paperfeed.community.services import groups, throttle
 from paperfeed.community.services.permissions import posting_problem
 from paperfeed.core.markdown import MarkdownTooLong, render_markdown
 from paperfeed.core.sources.registry import PaperAddress
@@ -66,12 +70,33 @@ class Discussion:
     threads: list[Thread]
     count: int  # comments shown, placeholders left out: the figure on the paper's card
     posting_problem: str | None
+    group: Group | None = None  # a group's private discussion; None: the public one
+
+
+def public_comments() -> QuerySet[Comment]:
+    """The comments everyone may see: not hidden by a moderator, and in no group's private discussion."""
+    return Comment.objects.filter(hidden=False, group__isnull=True)
+
+
+def visible_comments(viewer: AbstractBaseUser | AnonymousUser) -> QuerySet[Comment]:
+    """The comments the viewer may see: the public ones, and those of the groups they are in (hidden ones never)."""
+    if not viewer.is_authenticated:
+        return public_comments()
+    return Comment.objects.filter(Q(group__isnull=True) | Q(group__in=groups.member_group_ids(viewer)), hidden=False)
+
+
+def visible_to(viewer: AbstractBaseUser | AnonymousUser, comment: Comment) -> bool:
+    """Whether the viewer may see this comment: not hidden by a moderator, and public or in one of their groups.
+    (Notifications about a comment go only to those it is visible to.)"""
+    if comment.hidden:
+        return False
+    return comment.group_id is None or groups.is_member(viewer, comment.group_id)
 
 
 def shown_comment_count() -> Expression:
-    """The comments shown under a paper, as a card annotation: hidden ones and the placeholders of deleted ones
-    (kept for their replies, with an empty body) left out."""
-    return Coalesce(per_paper(Comment, Count("pk"), hidden=False, body__gt=""), 0)
+    """The comments shown under a paper, as a card annotation: hidden ones, the placeholders of deleted ones
+    (kept for their replies, with an empty body) and groups' private comments left out."""
+    return Coalesce(per_paper(Comment, Count("pk"), hidden=False, body__gt="", group__isnull=True), 0)
 
 
 def is_deleted(comment: Comment) -> bool:
@@ -99,14 +124,16 @@ _PARENT_GONE = (
 )
 
 
-def _parent_for(paper: Paper, parent_id: str | None) -> Comment | None:
+def _parent_for(paper: Paper, parent_id: str | None, group: Group | None) -> Comment | None:
     if parent_id in (None, ""):
         return None
     try:
         parent = Comment.objects.filter(pk=int(parent_id)).first()
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         parent = None
-    if parent is None or parent.hidden or parent.paper_id != paper.id:
+    # A reply stays in its thread's discussion: a public reply to a group's comment (or the reverse) is refused.
+    group_id = group.pk if group is not None else None
+    if parent is None or parent.hidden or parent.paper_id != paper.id or parent.group_id != group_id:
         raise CommentRefused(_PARENT_GONE, field="parent")
     if parent.parent_id is not None:
         # Replies are one level deep: answering a reply joins the thread of its top-level comment.
@@ -116,13 +143,29 @@ def _parent_for(paper: Paper, parent_id: str | None) -> Comment | None:
     return parent
 
 
-def post_comment(user: AbstractBaseUser, paper: Paper, body: str, parent_id: str | None = None) -> Comment:
-    """Post a comment (or a reply to `parent_id`) on the paper, as the user; raises CommentRefused with the reason."""
+def discussion_group(user: AbstractBaseUser | AnonymousUser, slug: str | None) -> Group | None:
+    """The group whose private discussion a comment form posts to (None: the public one); CommentRefused (404, as
+    if there were no such group) when the user is not one of its members."""
+    if not slug:
+        return None
+    found = groups.group_for_member(slug, user)
+    if found is None:
+        raise CommentRefused("There is no such group.", status=404, field="group")
+    return found[0]
+
+
+def post_comment(
+    user: AbstractBaseUser, paper: Paper, body: str, parent_id: str | None = None, group: Group | None = None
+) -> Comment:
+    """Post a comment (or a reply to `parent_id`) on the paper, as the user, publicly or in the group's private
+    discussion (members only); raises CommentRefused with the reason."""
+    if group is not None and not groups.is_member(user, group.pk):
+        raise CommentRefused("There is no such group.", status=404, field="group")
     problem = posting_problem(user)
     if problem:
         raise CommentRefused(problem, status=403, field="user")
     body, html = _clean_body(body)
-    parent = _parent_for(paper, parent_id)
+    parent = _parent_for(paper, parent_id, group)
     key = str(user.pk)
     if not user.is_staff and not COMMENTS_PER_USER.allowed(key):
         wait, window = throttle.minutes(COMMENTS_PER_USER.wait(key)), throttle.minutes(COMMENTS_PER_USER.window)
@@ -134,7 +177,7 @@ def post_comment(user: AbstractBaseUser, paper: Paper, body: str, parent_id: str
         )
     with transaction.atomic():
         COMMENTS_PER_USER.hit(key)
-        return Comment.objects.create(paper=paper, author=user, parent=parent, body=body, body_html=html)
+        return Comment.objects.create(paper=paper, author=user, parent=parent, body=body, body_html=html, group=group)
 
 
 def may_edit(user: AbstractBaseUser | AnonymousUser, comment: Comment) -> bool:
@@ -151,10 +194,11 @@ def may_delete(user: AbstractBaseUser | AnonymousUser, comment: Comment) -> bool
     return user.is_authenticated and (user.is_staff or comment.author_id == user.pk)
 
 
-def comment_for_change(comment_id: int) -> Comment:
-    """The comment someone wants to edit or delete; one that is hidden or already deleted cannot be changed."""
-    comment = Comment.objects.select_related("paper", "author").filter(pk=comment_id).first()
-    if comment is None or comment.hidden or comment.paper.hidden or is_deleted(comment):
+def comment_for_change(comment_id: int, viewer: AbstractBaseUser | AnonymousUser) -> Comment:
+    """The comment someone wants to edit or delete; one that is hidden or already deleted cannot be changed, and one
+    the viewer may not see (another group's) is not found."""
+    comment = Comment.objects.select_related("paper", "author", "group").filter(pk=comment_id).first()
+    if comment is None or comment.paper.hidden or is_deleted(comment) or not visible_to(viewer, comment):
         raise CommentRefused("This comment does not exist or was deleted.", status=404)
     return comment
 
@@ -193,10 +237,13 @@ def refusal(user: AbstractBaseUser, comment: Comment, verb: str) -> str:
     return posting_problem(user) or f"You cannot {verb} this comment."
 
 
-def discussion(paper: Paper, viewer: AbstractBaseUser | AnonymousUser) -> Discussion:
-    """The paper's comments as its page shows them, oldest thread first, leaving out what moderators hid."""
+def discussion(paper: Paper, viewer: AbstractBaseUser | AnonymousUser, group: Group | None = None) -> Discussion:
+    """The paper's public comments as its page shows them (or, with `group`, that group's private discussion, which
+    the caller has checked the viewer may see), oldest thread first, leaving out what moderators hid."""
     problem = posting_problem(viewer)
-    comments = list(Comment.objects.filter(paper=paper).select_related("author").order_by("created_at", "id"))
+    comments = list(
+        Comment.objects.filter(paper=paper, group=group).select_related("author").order_by("created_at", "id")
+    )
     visible_replies: dict[int, list[Comment]] = {}
     for comment in comments:
         if comment.parent_id is not None and not comment.hidden:
@@ -219,4 +266,10 @@ def discussion(paper: Paper, viewer: AbstractBaseUser | AnonymousUser) -> Discus
             continue
         threads.append(Thread(shown(comment), [shown(reply) for reply in replies]))
         count += (not placeholder) + len(replies)
-    return Discussion(threads, count, problem)
+    return Discussion(threads, count, problem, group)
+
+
+def group_discussions(paper: Paper, viewer: AbstractBaseUser | AnonymousUser) -> list[Discussion]:
+    """The private discussions of the paper in each group the viewer is in, by group name: "Discussion in <group>"
+    blocks on the paper page, shown to the group's members alone."""
+    return [discussion(paper, viewer, m.group) for m in groups.groups_of(viewer)] if viewer.is_authenticated else []

@@ -307,7 +307,7 @@ def digest_collections(interests: Interests | None, member: AbstractBaseUser | N
     private by its owner since drops out), by name."""
     if interests is None or interests.pk is None or member is None:
         return []
-    chosen = visible_collections(interests.digest_collections.all(), member)
+    chosen = visible_collections(member, interests.digest_collections.all())
     return list(chosen.select_related("owner").order_by("name", "id"))
 
 

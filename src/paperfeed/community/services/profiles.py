@@ -42,7 +42,7 @@ def profile_page(username: str, viewer: AbstractBaseUser | AnonymousUser) -> Pro
         .annotate(latest=Max("created_at"))
     )
     submitted_ids = [row["paper_id"] for row in submissions.order_by("-latest", "-paper_id")[:SHOWN_PAPERS]]
-    collections = Collection.objects.filter(owner=user)
+    collections = Collection.objects.filter(owner=user, group__isnull=True)  # a group's are on its page
     if not is_owner:
         collections = collections.filter(public=True)
     return ProfilePage(

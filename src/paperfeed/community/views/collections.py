@@ -37,13 +37,25 @@ def _refused(request: HttpRequest, refusal: CollectionRefused) -> HttpResponse:
     return render(request, "community/refused.html", context, status=refusal.status)
 
 
-def _owned(request: HttpRequest, collection_id: int) -> Collection:
-    """The collection the request changes: 404 when the user cannot see it, CollectionRefused when not theirs."""
+def _owned(request: HttpRequest, collection_id: int, papers_only: bool = False) -> Collection:
+    """The collection the request changes: 404 when the user cannot see it, CollectionRefused when they may not
+    change it (`papers_only`: add or take out papers, which every editor of a group's collection may)."""
     collection = collections.visible_collection(collection_id, request.user)
     if collection is None:
         raise Http404("There is no such collection, or it is private.")
-    collections.check_owner(request.user, collection)
+    if papers_only:
+        collections.check_papers_curator(request.user, collection)
+    else:
+        collections.check_owner(request.user, collection)
     return collection
+
+
+def _allowed(check, user, collection: Collection) -> bool:
+    try:
+        check(user, collection)
+    except CollectionRefused:
+        return False
+    return True
 
 
 def _form(request: HttpRequest) -> dict:
@@ -74,6 +86,7 @@ def my_collections(request: HttpRequest) -> HttpResponse:
 def _my_context(request: HttpRequest, **extra) -> dict:
     return {
         "collections": collections.collections_of(request.user),
+        "group_collections": collections.collections_of_my_groups(request.user),
         "problem": collections.curating_problem(request.user),
     } | extra
 
@@ -103,7 +116,8 @@ def collection_detail(request: HttpRequest, username: str, slug: str) -> HttpRes
     cards = cards_for_ids(collections.paper_ids(collection))
     is_owner = request.user.is_authenticated and request.user.pk == collection.owner_id
     context = {"collection": collection, "cards": cards, "is_owner": is_owner}
-    context["may_change"] = is_owner and collections.curating_problem(request.user) is None
+    context["may_change"] = _allowed(collections.check_owner, request.user, collection)  # rename, delete
+    context["may_curate"] = _allowed(collections.check_papers_curator, request.user, collection)  # its papers
     if request.user.is_authenticated:
         chosen = interests.digest_collections(getattr(request.user, "interests", None), request.user)
         context["in_digest"] = collection in chosen
@@ -173,7 +187,7 @@ def collection_papers(request: HttpRequest, collection_id: int) -> HttpResponse:
             else "Name the paper: the field paper is empty."
         )
     try:
-        collection = _owned(request, collection_id)
+        collection = _owned(request, collection_id, papers_only=True)
         collections.set_paper(request.user, collection, address, add=action == "add")
     except CollectionRefused as refusal:
         return _refused(request, refusal)

@@ -52,16 +52,23 @@ def comment_create(request: HttpRequest, address: str) -> HttpResponse:
         raise Http404(f"{parsed.label} is not on this site, so it cannot be commented on.")
     body, parent = request.POST.get("body", ""), request.POST.get("parent") or None
     try:
-        comment = comments.post_comment(request.user, paper, body, parent)
+        # A group's private discussion: only its members may post there; anyone else is told there is no such group.
+        group = comments.discussion_group(request.user, request.POST.get("group", "").strip()[:100] or None)
     except CommentRefused as refusal:
+        raise Http404(refusal.message) from None
+    try:
+        comment = comments.post_comment(request.user, paper, body, parent, group)
+    except CommentRefused as refusal:
+        if refusal.status == 404:
+            raise Http404(refusal.message) from None
         parent = None if refusal.field == "parent" else parent
-        return _form_page(request, refusal, paper=paper, body=body, parent=parent)
+        return _form_page(request, refusal, paper=paper, body=body, parent=parent, group=group)
     return _see_other(_comment_url(comment))
 
 
-def _comment_or_404(comment_id: int) -> Comment:
+def _comment_or_404(request: HttpRequest, comment_id: int) -> Comment:
     try:
-        return comments.comment_for_change(comment_id)
+        return comments.comment_for_change(comment_id, request.user)
     except CommentRefused as refusal:
         raise Http404(refusal.message) from None
 
@@ -80,7 +87,7 @@ def _refused(request: HttpRequest, comment: Comment, verb: str) -> HttpResponse:
 def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    comment = _comment_or_404(comment_id)
+    comment = _comment_or_404(request, comment_id)
     if not comments.may_edit(request.user, comment):
         return _refused(request, comment, "edit")
     if request.method != "POST":
@@ -97,7 +104,7 @@ def comment_edit(request: HttpRequest, comment_id: int) -> HttpResponse:
 def comment_delete(request: HttpRequest, comment_id: int) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    comment = _comment_or_404(comment_id)
+    comment = _comment_or_404(request, comment_id)
     if request.method != "POST":
         return _see_other(_comment_url(comment))  # deleting is a button under the comment
     if not comments.may_delete(request.user, comment):

@@ -1,11 +1,12 @@
 """Most discussed: the papers of the digest's list days with the most comments (at least MIN_COMMENTS), as the
-site counts them: hidden comments and the placeholders of deleted ones (an empty body) left out."""
+site counts them: hidden comments, the placeholders of deleted ones (an empty body) and groups' private comments
+left out."""
 
 from __future__ import annotations
 
 from django.db.models import Count
 
-from paperfeed.community.models import Comment
+from paperfeed.community.services.comments import public_comments
 from paperfeed.digests.services.sections.base import Chosen, Reader, Section
 from paperfeed.papers.models import DailyEntry
 
@@ -32,7 +33,8 @@ def _comment_counts(window, now) -> dict[int, int]:
         return {}
     listed = DailyEntry.objects.filter(day__range=(window.start, window.end)).values("paper_id")
     rows = (
-        Comment.objects.filter(paper_id__in=listed, hidden=False, created_at__lte=now)
+        public_comments()
+        .filter(paper_id__in=listed, created_at__lte=now)
         .exclude(body="")
         .values("paper_id")
         .annotate(n=Count("id"))
