@@ -124,7 +124,14 @@ class Webhook(models.Model):
 
     uid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False, help_text="Names its deliveries' ids.")
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="webhooks")
-    # A reading group's webhook (issue 17) adds a nullable ForeignKey to the group here; see docs/webhooks.md.
+    group = models.ForeignKey(
+        "community.Group",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="webhooks",
+        help_text="A reading group's webhook (content “group”): its owners and editors manage it.",
+    )
     label = models.CharField(max_length=80, blank=True, help_text="How the member names it, e.g. #reading-group.")
     url = models.CharField(max_length=500, help_text="https only; checked again before every delivery.")
     kind = models.CharField(max_length=16, choices=Kind.choices)

@@ -99,7 +99,7 @@ def due_deliveries(now: datetime, frequency: str | None = None) -> list[DueDeliv
     webhooks = list(
         Webhook.objects.filter(status=Webhook.Status.ACTIVE, content__in=list(CONTENT_KINDS))
         .filter(Q(retry_not_before__isnull=True) | Q(retry_not_before__lte=timezone.now()))
-        .select_related("owner")
+        .select_related("owner", "group")
         .order_by("id")
     )
     owners = {w.owner_id for w in webhooks if w.schedule == Webhook.Schedule.EMAIL}

@@ -25,6 +25,7 @@ from paperfeed.community.models import Interests
 from paperfeed.community.services.interests import saved_searches
 from paperfeed.core.webhooks.message import Message, MessageSection, PaperLine
 from paperfeed.digests.models import Subscription, Webhook
+from paperfeed.digests.services.chat_group import group_message
 from paperfeed.digests.services.compose import DigestComposer, DigestItem, Follows, History
 from paperfeed.digests.services.render import site_name
 from paperfeed.digests.services.schedule import WEEKLY, DigestPeriod, list_window
@@ -212,5 +213,25 @@ register(
         saved_search_content,
         lambda webhook: f"new papers for your saved search “{_search_label(webhook)}”",
         saved_search_missing,
+    )
+)
+
+
+def group_content(run: ChatComposer, webhook: Webhook, period: DigestPeriod, history: History) -> Content:
+    message, paper_ids = group_message(run, webhook.group, period, history)
+    return Content(message, paper_ids)
+
+
+register(
+    ContentKind(
+        "group",
+        "a reading group's weekly reading and additions",
+        group_content,
+        lambda webhook: (
+            f"the weekly reading and additions of the group {webhook.group.name}"
+            if webhook.group_id
+            else "a reading group's weekly reading"
+        ),
+        lambda webhook: None if webhook.group_id else "it names no reading group",
     )
 )

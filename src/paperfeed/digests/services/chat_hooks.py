@@ -10,9 +10,11 @@ import uuid
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from paperfeed.community.models import Group
+from paperfeed.community.services.groups import curating_group_ids
 from paperfeed.core.webhooks import signing
 from paperfeed.core.webhooks.destinations import HostNotFound, UrlRefused, check
 from paperfeed.digests.models import Webhook
@@ -27,10 +29,17 @@ class WebhookError(ValueError):
 
 
 def webhooks_of(user) -> QuerySet[Webhook]:
-    """The webhooks this member manages."""
+    """The webhooks this member manages: their own, and those of the reading groups they own or edit (whoever
+    added them)."""
     if not user.is_authenticated:
         return Webhook.objects.none()
-    return Webhook.objects.filter(owner=user)
+    own = Q(owner=user, group__isnull=True)
+    return Webhook.objects.filter(own | Q(group__in=curating_group_ids(user))).select_related("group")
+
+
+def groups_to_post_for(user) -> list[Group]:
+    """The reading groups whose webhooks the member may add (they own or edit them), by name."""
+    return list(Group.objects.filter(pk__in=curating_group_ids(user)).order_by("name", "id"))
 
 
 def check_address(url: str) -> str:
@@ -55,10 +64,11 @@ class WebhookFields:
     weekday: int
     time_zone: str
     hour: int
+    group_id: int | None = None
 
 
 def add(owner, fields: WebhookFields) -> Webhook:
-    if webhooks_of(owner).count() >= MAX_WEBHOOKS:
+    if Webhook.objects.filter(owner=owner).count() >= MAX_WEBHOOKS:
         raise WebhookError(f"You have {MAX_WEBHOOKS} webhooks, the most a member may have: delete one first.")
     webhook = Webhook(owner=owner, **fields.__dict__)
     if webhook.kind == Webhook.Kind.JSON:

@@ -54,7 +54,7 @@ def _page(request: HttpRequest, template: str, context: dict, status: int = 200)
 def chat(request: HttpRequest) -> HttpResponse:
     """The member's webhooks, and the form to add one."""
     posted = request.method == "POST"
-    form = WebhookForm.for_webhook(request.user, None, request.POST if posted else None)
+    form = WebhookForm.for_webhook(request.user, None, request.POST if posted else None, request.GET.get("group", ""))
     if posted and form.is_valid():
         try:
             webhook = chat_hooks.add(request.user, form.fields_to_save())

@@ -51,6 +51,11 @@ class WebhookForm(forms.Form):
         required=False,
         help_text="For “one of my saved searches”: its new matches on the daily lists since the last delivery.",
     )
+    group = forms.ChoiceField(
+        label="Reading group",
+        required=False,
+        help_text="For “a reading group's weekly reading and additions”: a group you own or edit.",
+    )
     schedule = forms.ChoiceField(
         label="How often",
         widget=forms.RadioSelect,
@@ -86,6 +91,8 @@ class WebhookForm(forms.Form):
         self.fields["saved_search"].choices = [("", "(choose one)")] + [
             (_search_value(q, mode), f"{q} ({mode})") for q, mode in searches
         ]
+        groups = chat_hooks.groups_to_post_for(user) if user.is_authenticated else []
+        self.fields["group"].choices = [("", "(choose one)")] + [(str(g.pk), g.name) for g in groups]
         has_email = hasattr(user, "subscription")
         self.fields["schedule"].choices = [
             (value, label) for value, label in Webhook.Schedule.choices if value != Webhook.Schedule.EMAIL or has_email
@@ -107,6 +114,13 @@ class WebhookForm(forms.Form):
                 self.add_error("content", "You have no saved search yet: add one in your digest settings first.")
             else:
                 self.add_error("saved_search", "Choose which saved search this webhook follows.")
+        if data.get("content") == "group" and not data.get("group"):
+            if len(self.fields["group"].choices) == 1:
+                self.add_error(
+                    "content", "You own or edit no reading group: a group's owners and editors add its webhooks."
+                )
+            else:
+                self.add_error("group", "Choose which reading group this webhook posts for.")
         return data
 
     def fields_to_save(self) -> chat_hooks.WebhookFields:
@@ -125,10 +139,13 @@ class WebhookForm(forms.Form):
             weekday=data["weekday"],
             time_zone=data["time_zone"],
             hour=data["hour"],
+            group_id=int(data["group"]) if data["content"] == "group" else None,
         )
 
     @classmethod
-    def for_webhook(cls, user, webhook: Webhook | None, data=None) -> WebhookForm:
+    def for_webhook(cls, user, webhook: Webhook | None, data=None, group: str = "") -> WebhookForm:
+        """The form for a new webhook (for the reading group whose id is `group`, when asked from its page) or for
+        changing `webhook`."""
         if webhook is None:
             subscription = getattr(user, "subscription", None)
             initial = {
@@ -139,6 +156,8 @@ class WebhookForm(forms.Form):
                 "hour": subscription.hour if subscription else 7,
                 "time_zone": subscription.time_zone if subscription else "UTC",
             }
+            if group:
+                initial.update(content="group", group=group, schedule=Webhook.Schedule.WEEKLY)
         else:
             initial = {
                 name: getattr(webhook, name)
@@ -146,4 +165,6 @@ class WebhookForm(forms.Form):
             }
             if webhook.search_q:
                 initial["saved_search"] = _search_value(webhook.search_q, webhook.search_mode)
+            if webhook.group_id:
+                initial["group"] = str(webhook.group_id)
         return cls(user, data, initial=initial)
