@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "paperfeed.api",
     "paperfeed.feeds",
     "paperfeed.recommend",
+    "paperfeed.notifications",
     "paperfeed.background",
     "django_tasks",
     "django_tasks_db",

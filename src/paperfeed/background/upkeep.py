@@ -14,6 +14,7 @@ from functools import cache
 from paperfeed.background import summaries, thumbnails, zotero
 from paperfeed.background.queue import enqueue_once, task
 from paperfeed.core.embedder import MiniLMEmbedder, ModelError
+from paperfeed.notifications.services import tasks as notification_tasks
 from paperfeed.papers.retrieval import sync_keyword_index
 from paperfeed.papers.services.embedding import embed_pending
 from paperfeed.recommend.services.training import background_pass
@@ -43,6 +44,7 @@ def upkeep() -> str:
     summaries.request()  # a task of its own, so that a slow summarizer never holds up indexing
     thumbnails.request()
     zotero.request()  # the linked Zotero libraries that are due a sync
+    notification_tasks.request()  # emails owed at once, and the daily summaries once a day
     done = []
     keyword = sync_keyword_index()
     if keyword.papers:

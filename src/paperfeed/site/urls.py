@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("paperfeed.community.urls")),
     path("", include("paperfeed.digests.urls")),
     path("", include("paperfeed.recommend.urls")),
+    path("", include("paperfeed.notifications.urls")),
     path("", pages.daily, name="daily"),
     path("trending", pages.trending, name="trending"),
     path("search", pages.search, name="search"),

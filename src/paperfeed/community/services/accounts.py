@@ -58,7 +58,10 @@ SIGN_UPS_PER_IP = throttle.Limit("signup-ip", 20, timedelta(hours=1))
 USERNAME_RULE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,29}", re.ASCII)
 USERNAME_HELP = "3 to 30 letters, digits, dots, dashes or underscores, starting with a letter or digit."
 # Names that would read as the site speaking.
-RESERVED_USERNAMES = frozenset({"admin", "administrator", "moderator", "paperfeed", "root", "staff", "support"})
+# "mentions": /users/mentions is the mention autocomplete, not a profile.
+RESERVED_USERNAMES = frozenset(
+    {"admin", "administrator", "mentions", "moderator", "paperfeed", "root", "staff", "support"}
+)
 
 
 def username_problem(username: str) -> str | None:

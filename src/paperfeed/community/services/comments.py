@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from paperfeed.community.models import Comment, Group
 from paperfeed.community.services import groups, throttle
+from paperfeed.community.services.mentions import usernames_named
 from paperfeed.community.services.permissions import posting_problem
 from paperfeed.core.markdown import MarkdownTooLong, render_markdown
 from paperfeed.core.sources.registry import PaperAddress
@@ -109,7 +110,7 @@ def _clean_body(body: str) -> tuple[str, str]:
     if not body:
         raise CommentRefused("Write something first: the comment was empty.")
     try:
-        return body, render_markdown(body)
+        return body, render_markdown(body, mentions=usernames_named)
     except MarkdownTooLong as error:
         raise CommentRefused(str(error)) from None
 
