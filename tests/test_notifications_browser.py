@@ -23,14 +23,20 @@ MEMBERS = (
 )
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
+def members_site(tmp_path_factory, name: str, env: dict | None = None):
+    """`paperfeed serve` (with its worker) on the small corpus, with ada, grace and gregor (password PASSWORD,
+    confirmed addresses) and a real SMTP server whose messages are in the returned site's `inbox`; stop it with
+    `stop()`, which stops the SMTP server too. `env` adds settings."""
     inbox = Inbox()
     smtp = Controller(inbox, hostname="127.0.0.1", port=free_port())
     smtp.start()
     port = free_port()
-    env = {"PAPERFEED_EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}", "PAPERFEED_SITE_URL": f"http://127.0.0.1:{port}"}
-    data = tmp_path_factory.mktemp("notify-site") / "data"
+    env = {
+        "PAPERFEED_EMAIL_URL": f"smtp://127.0.0.1:{smtp.port}",
+        "PAPERFEED_SITE_URL": f"http://127.0.0.1:{port}",
+        **(env or {}),
+    }
+    data = tmp_path_factory.mktemp(name) / "data"
     data.mkdir()
     for command in (
         [sys.executable, "-m", "paperfeed", "migrate", "-v0"],
@@ -39,10 +45,22 @@ def site(tmp_path_factory):
     ):
         subprocess.run(command, env=site_env(data, {**env, "PATH": "/usr/bin:/bin"}, migrated=True), check=True)
     served = start_site(data, "--no-demo", env=env, port=port)
-    served.inbox = inbox
+    served.inbox, served.data, served.env = inbox, data, env
+    stop_site = served.stop
+
+    def stop() -> None:
+        stop_site()
+        smtp.stop()
+
+    served.stop = stop
+    return served
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    served = members_site(tmp_path_factory, "notify-site")
     yield served
     served.stop()
-    smtp.stop()
 
 
 def sign_in(page, site, username: str) -> None:
