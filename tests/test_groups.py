@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from paperfeed.community.models import Collection, CollectionItem, Comment, Group, Invitation, Membership, WeeklyPin
 from paperfeed.community.services import groups
-from paperfeed.community.services.collections import create_collection
+from paperfeed.community.services.collections import create_collection, set_paper
 from paperfeed.papers.models import Paper, Vote
 
 pytestmark = pytest.mark.django_db
@@ -509,3 +509,22 @@ def test_the_export_holds_your_memberships_and_your_own_group_comments(club):
     after = json.loads(signed_in(bob).get("/accounts/export.json").content)
     assert after["groups"] == [] and after["comments"][0]["group"] is None  # their words, not the group's name
     assert "theory-club" not in json.dumps(after)
+
+
+def test_a_shared_collections_papers_are_the_signals_of_whoever_added_them(club):
+    """For you: a paper an editor adds to a group's collection is the editor's signal, not the collection's
+    creator's; a member's own collections stay theirs."""
+    from paperfeed.recommend.services.signals import fingerprint_table, has_signals
+
+    group, ada, eve, bob, _ = club
+    shared = create_collection(ada, "Club shelf", group=group)  # ada made it
+    assert not has_signals(ada) and not has_signals(eve)
+    set_paper(eve, shared, MLP, add=True)  # eve added to it
+    assert has_signals(eve) and not has_signals(ada)
+    before = fingerprint_table([ada.pk, eve.pk, bob.pk])
+    assert before[1] == {eve.pk}
+    own = create_collection(ada, "Mine")
+    set_paper(ada, own, GRAPHS, add=True)
+    after = fingerprint_table([ada.pk, eve.pk, bob.pk])
+    assert after[1] == {ada.pk, eve.pk}
+    assert after[0][eve.pk] == before[0][eve.pk] and after[0][ada.pk] != before[0][ada.pk]

@@ -1,8 +1,9 @@
 """What a user has told the site about their taste: the positives and negatives a recommendation model learns from.
 
-Positives: papers they upvoted, papers in their collections, papers their imported library matched, and the
-library items that matched no paper (through the embedding of their own title and abstract). Negatives: papers
-they marked "not interested". Each signal becomes one embedding; the most recent MAX_POSITIVES positives count.
+Positives: papers they upvoted, papers in their collections (and those they added to a group's), papers their
+imported library matched, and the library items that matched no paper (through the embedding of their own title
+and abstract). Negatives: papers they marked "not interested". Each signal becomes one embedding; the most recent
+MAX_POSITIVES positives count.
 
 The fingerprint summarises which signals a user has (counts and power sums of the ids per kind), so that a model
 fitted on other signals is seen to be stale; it is computed for one user or for every user in a few queries.
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, F, Q, Sum
+from django.db.models import Case, Count, F, Q, QuerySet, Sum, When
 
 from paperfeed.community.models import Collection, CollectionItem
 from paperfeed.core.addresses import paper_address
@@ -103,9 +104,11 @@ def _signal_sql(users: int) -> str:
         SELECT s.user_id, 'upvote', s.paper_id, s.created_at, NULL, NULL, e.vector, NULL, NULL
           FROM {vote} s LEFT JOIN {emb} e ON e.paper_id = s.paper_id AND e.model = %s WHERE s.user_id IN ({ids})
         UNION ALL
-        SELECT c.owner_id, 'collection', s.paper_id, s.added_at, NULL, c.name, e.vector, NULL, NULL
+        SELECT CASE WHEN c.group_id IS NULL THEN c.owner_id ELSE s.added_by_id END, 'collection', s.paper_id,
+               s.added_at, NULL, c.name, e.vector, NULL, NULL
           FROM {item} s JOIN {coll} c ON c.id = s.collection_id
-          LEFT JOIN {emb} e ON e.paper_id = s.paper_id AND e.model = %s WHERE c.owner_id IN ({ids})
+          LEFT JOIN {emb} e ON e.paper_id = s.paper_id AND e.model = %s
+         WHERE (c.group_id IS NULL AND c.owner_id IN ({ids})) OR (c.group_id IS NOT NULL AND s.added_by_id IN ({ids}))
         UNION ALL
         SELECT s.user_id, 'dismissal', s.paper_id, s.at, NULL, NULL, e.vector, NULL, NULL
           FROM {dis} s LEFT JOIN {emb} e ON e.paper_id = s.paper_id AND e.model = %s WHERE s.user_id IN ({ids})
@@ -127,7 +130,9 @@ def gather_many(user_ids: Iterable[int], model: str = MODEL_NAME) -> dict[int, U
     with connection.cursor() as cursor:
         for start in range(0, len(user_ids), step):
             chunk = user_ids[start : start + step]
-            cursor.execute(_signal_sql(len(chunk)), ([model, *chunk]) * 4)
+            # library, upvotes, collections (their own, and what they added to a group's: ids twice), dismissals
+            params = [model, *chunk, model, *chunk, model, *chunk, *chunk, model, *chunk]
+            cursor.execute(_signal_sql(len(chunk)), params)
             for uid, *row in cursor.fetchall():
                 rows_of[uid].append(tuple(row))
     return {uid: _signals(rows, model) for uid, rows in rows_of.items()}
@@ -177,6 +182,19 @@ def _signals(rows: list[tuple], model: str) -> UserSignals:
 # --- fingerprints ---
 
 
+def saved_items(user_ids: list[int] | None) -> QuerySet[CollectionItem]:
+    """The collection items that are these users' signals (everyone's when None), each with its `saver`: the papers
+    in a member's own collections, and those they added to a reading group's (another editor's additions to a
+    shared collection are that editor's signal, not its creator's)."""
+    own = Q(collection__group__isnull=True)
+    added = Q(collection__group__isnull=False, added_by__isnull=False)
+    if user_ids is not None:
+        own &= Q(collection__owner_id__in=user_ids)
+        added &= Q(added_by_id__in=user_ids)
+    saver = Case(When(collection__group__isnull=True, then=F("collection__owner_id")), default=F("added_by_id"))
+    return CollectionItem.objects.filter(own | added).annotate(saver=saver)
+
+
 def _digest(parts: dict[str, tuple]) -> str:
     text = "|".join(f"{kind}:{','.join(str(v or 0) for v in values)}" for kind, values in sorted(parts.items()))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
@@ -212,10 +230,7 @@ def fingerprint_table(user_ids: Iterable[int] | None = None) -> tuple[dict[int, 
             .values_list("user_id", "n", "s", "q", "x")
         ),
         "c": _sums(
-            scoped(CollectionItem.objects, "collection__owner_id")
-            .values("collection__owner_id")
-            .annotate(**power, x=embedded)
-            .values_list("collection__owner_id", "n", "s", "q", "x")
+            saved_items(only).values("saver").annotate(**power, x=embedded).values_list("saver", "n", "s", "q", "x")
         ),
         "d": _sums(scoped(Dismissal.objects).values("user_id").annotate(**power).values_list("user_id", "n", "s", "q")),
         "l": _sums(
@@ -245,7 +260,7 @@ def has_signals(user) -> bool:
     """Whether the user gave any signal at all (an upvote, a collection paper, a library item, a dismissal)."""
     return (
         Vote.objects.filter(user=user).exists()
-        or CollectionItem.objects.filter(collection__owner=user).exists()
+        or saved_items([user.pk]).exists()
         or LibraryItem.objects.filter(user=user).exists()
         or Dismissal.objects.filter(user=user).exists()
     )
