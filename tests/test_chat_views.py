@@ -197,3 +197,20 @@ def test_deleting_a_webhook(receiver):
     webhook = Webhook.objects.get()
     response = client.post(reverse("chat-webhook-delete", args=[webhook.pk]), follow=True)
     assert "The webhook is deleted" in response.content.decode() and not Webhook.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_export_names_a_members_webhooks_and_notification_emails_but_no_address_or_secret(corpus, settings):
+    settings.PAPERFEED_WEBHOOK_ALLOW_LOOPBACK = True
+    ada, bob = member("ada"), member("bob")
+    address = "http://127.0.0.1:9/services/T000/B000/SECRETPATHTOKEN"
+    Webhook.objects.create(owner=ada, label="#lab", url=address, kind="json", secret="pfwh_the-signing-secret")
+    Webhook.objects.create(owner=bob, label="#bobs", url=address, kind="slack")
+    chosen = {"reply": "daily", "mention": "now", "paper-comment": "never", "claim": "now"}
+    assert signed_in(ada).post("/notifications/settings", chosen).status_code == 302
+    response = signed_in(ada).get("/accounts/export.json")
+    text = response.content.decode()
+    data = json.loads(text)
+    assert [(h["label"], h["kind"], h["content"]) for h in data["chat_webhooks"]] == [("#lab", "json", "digest")]
+    assert "SECRETPATHTOKEN" not in text and "the-signing-secret" not in text and "#bobs" not in text
+    assert data["notification_emails"] == chosen

@@ -409,7 +409,7 @@ def test_the_export_holds_what_you_gave_the_site_and_nobody_elses(corpus):
         Dismissal.objects.create(user=user, paper=mlp if user is ada else graphs)
 
     data = _export(signed_in(ada))
-    assert (data["format"], data["version"], data["site"]) == ("paperfeed user data", 4, "http://testserver")
+    assert (data["format"], data["version"], data["site"]) == ("paperfeed user data", 5, "http://testserver")
     assert data["account"]["username"] == "ada" and data["account"]["email"] == "ada@example.org"
     assert data["profile"] == {"display_name": "", "affiliation": "", "email_verified": True, "banned": False}
     assert [(v["arxiv_id"], v.get("title")) for v in data["votes"]] == [

@@ -498,7 +498,7 @@ def test_the_export_holds_your_memberships_and_your_own_group_comments(club):
     signed_in(ada).post(f"/papers/{MLP}/comments", {"body": "Ada for the club.", "group": group.slug})
     signed_in(mallory).post(f"/papers/{MLP}/comments", {"body": "Mallory's secret.", "group": other.slug})
     data = json.loads(signed_in(bob).get("/accounts/export.json").content)
-    assert data["version"] == 4
+    assert data["version"] == 5
     assert [(g["slug"], g["role"]) for g in data["groups"]] == [("theory-club", "member")]
     ((comment,),) = [data["comments"]]
     assert (comment["body"], comment["group"]) == ("Bob for the club.", "theory-club")

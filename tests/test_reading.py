@@ -249,7 +249,7 @@ def test_the_export_holds_your_notes_read_marks_and_queue(corpus):
     bob.post(f"/papers/{GRAPHS}/note", {"body": "Bob's"})
     bob.post(f"/papers/{GRAPHS}/read", {"read": "1"})
     data = json.loads(ada.get("/accounts/export.json").content)
-    assert data["version"] == 4
+    assert data["version"] == 5
     ((note,),) = [data["notes"]]
     assert (note["arxiv_id"], note["body"]) == (MLP, "Ada: *mixing*")
     assert note["url"] == f"http://testserver/papers/{MLP}" and note["created_at"] and note["updated_at"]

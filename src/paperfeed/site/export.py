@@ -1,7 +1,8 @@
 """A member's own data as one JSON document: account, profile, votes, comments, submissions, collections, author
-claims, interests, digest subscription, API token names, private notes, read marks and reading queue, and the
-reading groups they are in — what they gave the site, to keep or take elsewhere. Of groups, only their own
-memberships and their own comments: nothing of other members, and nothing of a group they are not in.
+claims, interests, digest subscription, API token names, how notifications are emailed, chat webhooks (without
+their addresses), private notes, read marks and reading queue, and the reading groups they are in — what they
+gave the site, to keep or take elsewhere. Of groups, only their own memberships and their own comments: nothing of
+other members, and nothing of a group they are not in.
 
 Only this user's rows are read. Secrets are never included: no password hash, no API token values, no session.
 """
@@ -28,15 +29,18 @@ from paperfeed.community.models import (
     QueueEntry,
     ReadMark,
 )
-from paperfeed.digests.models import Subscription
+from paperfeed.digests.models import Subscription, Webhook
+from paperfeed.notifications.services.preferences import choices_of as notification_choices
 from paperfeed.papers.models import DailyEntry, Vote
 from paperfeed.recommend.models import Dismissal, LibraryItem
 from paperfeed.recommend.services.zotero import exported_links
 
 FORMAT = "paperfeed user data"
-VERSION = 4  # 2: "interests" on their own (followed authors, categories, …), no longer inside "digest"
+VERSION = 5  # 2: "interests" on their own (followed authors, categories, …), no longer inside "digest"
 # 3: "notes", "read" and "queue": a member's private reading
 # 4: "groups" (memberships), and each comment's "group" (a group's private discussion)
+# 5: "notification_emails" (how each kind of notification is emailed) and "chat_webhooks" (without their
+#    addresses, which are credentials, nor their signing secrets)
 # The fields of an API token that are safe to show its owner again; anything else (the secret, its hash) stays.
 TOKEN_FIELDS = ("name", "created_at", "last_used_at")
 
@@ -93,6 +97,20 @@ def user_data(user: AbstractBaseUser, site_url: str) -> dict[str, Any]:
         "interests": _interests(user),  # what they follow: their digest brings it, For you reads it
         "digest": _subscription(user),
         "api_tokens": _tokens(user),
+        "notification_emails": {str(topic): str(how) for topic, how in notification_choices(user).items()},
+        "chat_webhooks": [
+            {
+                "label": hook.label,
+                "kind": hook.kind,
+                "content": hook.content,
+                "saved_search": hook.search_q,
+                "group": hook.group.slug if hook.group else None,
+                "schedule": hook.schedule,
+                "status": hook.status,
+                "created_at": hook.created_at,
+            }
+            for hook in Webhook.objects.filter(owner=user).select_related("group").order_by("created_at", "id")
+        ],
         "library": list(
             LibraryItem.objects.filter(user=user)
             .order_by("imported_at", "id")
