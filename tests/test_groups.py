@@ -12,7 +12,16 @@ import pytest
 from conftest import member, signed_in
 from django.utils import timezone
 
-from paperfeed.community.models import Collection, CollectionItem, Comment, Group, Invitation, Membership, WeeklyPin
+from paperfeed.community.models import (
+    Collection,
+    CollectionItem,
+    Comment,
+    Group,
+    Invitation,
+    Membership,
+    Profile,
+    WeeklyPin,
+)
 from paperfeed.community.services import groups
 from paperfeed.community.services.collections import create_collection, set_paper
 from paperfeed.papers.models import Paper, Vote
@@ -144,6 +153,20 @@ def test_an_invitation_by_email_sends_the_link(club, mailoutbox, settings):
     assert link == invitation_link(response.content.decode())
     zoe = member("zoe")
     assert signed_in(zoe).post(link).status_code == 303 and role_of(group, zoe) == "editor"
+
+
+def test_an_invitation_by_email_is_for_the_confirmed_account_of_that_address(club, mailoutbox):
+    group, ada, _, bob, mallory = club
+    signed_in(ada).post(f"/groups/{group.slug}/invitations", {"role": "member", "email": "Zoe@Example.org"})
+    link = re.search(r"https?://[^/\s]+(/groups/join/\S+)", mailoutbox[0].body).group(1)
+    forwarded = signed_in(mallory).post(link)  # someone the email was forwarded to
+    assert forwarded.status_code == 403 and role_of(group, mallory) is None
+    assert "This invitation was sent to Z***@Example.org" in unescape(forwarded.content.decode())
+    unconfirmed = member("zoe", verified=False)
+    assert signed_in(unconfirmed).post(link).status_code == 403 and role_of(group, unconfirmed) is None
+    assert Invitation.objects.get().used_at is None  # still good for the right person
+    Profile.objects.filter(user=unconfirmed).update(email_verified=True)
+    assert signed_in(unconfirmed).post(link).status_code == 303 and role_of(group, unconfirmed) == "member"
 
 
 def test_an_invitation_to_a_bad_address_or_role_is_refused(club, mailoutbox):

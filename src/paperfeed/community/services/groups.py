@@ -237,6 +237,28 @@ def invitation_for(token: str) -> Invitation:
     return found
 
 
+def _masked(address: str) -> str:
+    """ada@example.org -> a***@example.org: enough for its owner to recognise, not to give it to anyone else."""
+    local, _, domain = address.partition("@")
+    return f"{local[:1]}***@{domain}"
+
+
+def _check_addressee(user: AbstractBaseUser, invitation: Invitation) -> None:
+    """An invitation sent by email is for the account of that address, confirmed (a forwarded email, or an account
+    that merely typed the address in, does not join); a link invitation is for whoever has the link."""
+    if not invitation.email:
+        return
+    if (user.email or "").lower() != invitation.email.lower():
+        raise GroupRefused(
+            f"This invitation was sent to {_masked(invitation.email)}: sign in with the account of that address to "
+            "accept it, or ask the group's owner for an invitation link.",
+            status=403,
+        )
+    problem = posting_problem(user, needs_verified_email=True)
+    if problem:
+        raise GroupRefused(problem, status=403)
+
+
 def accept(user: AbstractBaseUser, token: str) -> Membership:
     """Join the group the invitation names, in its role; the invitation is used up. A member already in the group
     keeps their membership and leaves the invitation for someone else."""
@@ -247,6 +269,7 @@ def accept(user: AbstractBaseUser, token: str) -> Membership:
     existing = membership(user, invitation.group)
     if existing is not None:
         return existing
+    _check_addressee(user, invitation)
     now = timezone.now()
     try:
         with transaction.atomic():
