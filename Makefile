@@ -9,7 +9,7 @@ SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Tests keep their databases and artifacts here, never in your own data directory.
 TEST_DATA := $(CURDIR)/.test-data
 
-.PHONY: serve test lint bench bench-load clean help
+.PHONY: serve test test-sqlite test-postgresql lint bench bench-load clean help
 
 help:
 	@echo "make serve   set up and serve paperfeed on http://127.0.0.1:8000 (HOST=… PORT=… to change)"
@@ -50,13 +50,20 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench scripts
 	$(BIN)/lint-imports
 
-# Every test twice: on SQLite, then on a PostgreSQL 16 + pgvector that tests/with_postgres.py starts (PyPI's pgserver).
-# Tests marked both_databases build both kinds of site themselves (SQLite against PostgreSQL): they run once, in the
-# second pass.
+# Every test twice, both passes at once (tests/both_passes.py): on SQLite, and on a PostgreSQL 16 + pgvector that
+# tests/with_postgres.py starts (PyPI's pgserver). Tests marked both_databases build both kinds of site themselves
+# (SQLite against PostgreSQL): they run once, in the PostgreSQL pass. One pass alone: make test-sqlite or
+# make test-postgresql (ARGS="tests/test_x.py -x" picks tests in any of the three).
 test: $(VENV)/.installed-test $(CHROMIUM) $(NGINX) lint
-	mkdir -p $(TEST_DATA)/sqlite $(TEST_DATA)/postgresql
-	PAPERFEED_DATA_DIR=$(TEST_DATA)/sqlite $(BIN)/pytest -m "not both_databases"
-	PAPERFEED_DATA_DIR=$(TEST_DATA)/postgresql $(BIN)/python tests/with_postgres.py $(BIN)/pytest
+	$(BIN)/python tests/both_passes.py $(TEST_DATA) $(ARGS)
+
+test-sqlite: $(VENV)/.installed-test $(CHROMIUM) $(NGINX)
+	mkdir -p $(TEST_DATA)/sqlite
+	PAPERFEED_DATA_DIR=$(TEST_DATA)/sqlite $(BIN)/pytest -m "not both_databases" $(ARGS)
+
+test-postgresql: $(VENV)/.installed-test $(CHROMIUM) $(NGINX)
+	mkdir -p $(TEST_DATA)/postgresql
+	PAPERFEED_DATA_DIR=$(TEST_DATA)/postgresql $(BIN)/python tests/with_postgres.py $(BIN)/pytest $(ARGS)
 
 bench: $(VENV)/.installed-test
 	PAPERFEED_DATA_DIR=$(TEST_DATA)/bench $(BIN)/python bench/load_and_search.py
