@@ -164,7 +164,8 @@ def test_serve_starts_one_worker_that_sends_the_emails(tmp_path):
         token = form.split('name="csrfmiddlewaretoken" value="')[1].split('"')[0]
         body = urllib.parse.urlencode({"csrfmiddlewaretoken": token, "email": "ada@example.org"}).encode()
         opener.open(urllib.request.Request(site.url + "/accounts/signin/link", body, headers={"Referer": site.url}))
-        wait_for(lambda: outbox.exists() and any(outbox.iterdir()), what="the email to be sent")
+        # Django's file backend makes the file, then writes the message: wait for the text, not for the file.
+        wait_for(lambda: outbox.exists() and any(f.read_text() for f in outbox.iterdir()), what="the email to be sent")
         assert "Your paperfeed sign-in link" in next(outbox.iterdir()).read_text()
     finally:
         site.stop()
