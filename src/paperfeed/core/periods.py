@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
 Kind = Literal["day", "week", "month"]
@@ -116,3 +116,15 @@ def parse_period(date_: str | None = None, week: str | None = None, month: str |
     if not match or not 1 <= int(match[2]) <= 12 or int(match[1]) < 1:
         raise PeriodError("month", f"month={value[:40]!r} is not a month: write it as YYYY-MM, e.g. 2026-06")
     return month_period(date(int(match[1]), int(match[2]), 1))
+
+
+def parse_instant(value: str) -> datetime:
+    """An aware datetime from ISO 8601 as a command's --now takes it (2026-11-28T07:30, UTC unless an offset or Z is
+    given); ValueError says how to write it."""
+    try:
+        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date and time: write it as 2026-11-28T07:30 (UTC) or 2026-11-28T07:30+01:00"
+        ) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -8,12 +8,13 @@ away or refused a webhook), 2 on a usage error. Run it from cron every 15 minute
 from __future__ import annotations
 
 import signal
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
+from paperfeed.core.periods import parse_instant
 from paperfeed.digests.models import Subscription
 from paperfeed.digests.services import chat, sending
 
@@ -21,17 +22,11 @@ NOT_ALL_SENT = 1
 
 
 def parse_now(value: str | None) -> datetime:
-    """--now as an aware datetime: ISO 8601, e.g. 2026-11-28T07:30 (UTC unless an offset is given)."""
-    if not value:
-        return timezone.now()
+    """--now as an aware datetime (core.periods.parse_instant), now when not given; a usage error otherwise."""
     try:
-        moment = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
-    except ValueError:
-        raise CommandError(
-            f"--now {value!r} is not a date and time: write it as 2026-11-28T07:30 (UTC) or 2026-11-28T07:30+01:00",
-            returncode=2,
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+        return parse_instant(value) if value else timezone.now()
+    except ValueError as error:
+        raise CommandError(f"--now {error}", returncode=2) from None
 
 
 class Command(BaseCommand):
